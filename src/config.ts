@@ -1,0 +1,118 @@
+import { join } from "node:path";
+import { z } from "zod";
+
+/** A rate limit: at most `limit` events per `windowSeconds`. */
+export interface RateLimitRule {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Everything Vestibule reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databasePath: string;
+  uploadDir: string;
+  publicUrl: string;
+  /** `undefined` means: generate one into `$DATA_DIR/jwt_secret` on first start. */
+  jwtSecret: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  deletionGraceDays: number;
+  /** How many proxy hops in front of Vestibule append to `X-Forwarded-For` (0: trust none). */
+  trustProxyHops: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshReuseIntervalSeconds: number;
+  maxBodyBytes: number;
+  rateLimits: {
+    loginPerIp: RateLimitRule;
+    loginPerAccount: RateLimitRule;
+    registerPerIp: RateLimitRule;
+    refreshPerIp: RateLimitRule;
+  };
+  logRequests: boolean;
+}
+
+const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
+  .transform((value): RateLimitRule => {
+    const [limit, windowSeconds] = value.split("/").map(Number);
+    return { limit, windowSeconds };
+  }).refine((r) => r.limit > 0 && r.windowSeconds > 0, "count and seconds must be positive");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_PATH: z.string().min(1).optional(),
+  UPLOAD_DIR: z.string().min(1).optional(),
+  PUBLIC_URL: z.url().optional(),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SMTP_URL: z.url().optional(),
+  MAIL_FROM: z.string().min(3).default("Vestibule <no-reply@localhost>"),
+  DELETION_GRACE_DAYS: int(0, 365).default(14),
+  TRUST_PROXY: z.string().regex(/^(true|false|\d+)$/, "must be true, false or a hop count")
+    .default("false")
+    .transform((v) => v === "true" ? 1 : v === "false" ? 0 : Number(v)),
+  ACCESS_TOKEN_TTL: int(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL: int(60, 31_536_000).default(30 * 86_400),
+  REFRESH_REUSE_INTERVAL: int(0, 300).default(10),
+  MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  RATE_LIMIT_LOGIN_PER_IP: rule.prefault("30/60"),
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: rule.prefault("5/900"),
+  RATE_LIMIT_REGISTER_PER_IP: rule.prefault("10/3600"),
+  RATE_LIMIT_REFRESH_PER_IP: rule.prefault("120/60"),
+  LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+});
+
+/** Raised when the environment holds a bad value; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads and validates the configuration from an environment map.
+ *
+ * Empty strings count as unset, so `PORT=` in a `.env` file means the default.
+ * @throws {ConfigError} naming every variable whose value is invalid
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) =>
+      `${issue.path.join(".")}: ${issue.message}`
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, "vestibule.sqlite"),
+    uploadDir: e.UPLOAD_DIR ?? join(e.DATA_DIR, "uploads"),
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    jwtSecret: e.JWT_SECRET,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    deletionGraceDays: e.DELETION_GRACE_DAYS,
+    trustProxyHops: e.TRUST_PROXY,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    refreshReuseIntervalSeconds: e.REFRESH_REUSE_INTERVAL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    rateLimits: {
+      loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,
+      loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+      registerPerIp: e.RATE_LIMIT_REGISTER_PER_IP,
+      refreshPerIp: e.RATE_LIMIT_REFRESH_PER_IP,
+    },
+    logRequests: e.LOG_REQUESTS,
+  };
+}

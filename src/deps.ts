@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { type Db, openDatabase } from "./data/database.ts";
+import { migrateToLatest } from "./data/migrate.ts";
+import { jsonLogger, type Logger } from "./log.ts";
+import { AccessTokens } from "./services/access_tokens.ts";
+import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
+import { RateLimiter } from "./services/rate_limiter.ts";
+
+/** Everything a service needs from the outside world, passed in so tests can choose it. */
+export interface Deps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  passwords: PasswordHasher;
+  accessTokens: AccessTokens;
+  rateLimiter: RateLimiter;
+}
+
+/**
+ * Builds the dependencies from a configuration: opens and migrates the database, loads (or
+ * generates once into the data directory) the JWT secret. `overrides` replaces any part.
+ */
+export async function createDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = overrides.db ?? openDatabase(config.databasePath);
+  await migrateToLatest(db);
+  return {
+    db,
+    clock: overrides.clock ?? systemClock,
+    config,
+    log: overrides.log ?? jsonLogger,
+    passwords: overrides.passwords ?? argon2idHasher(),
+    accessTokens: overrides.accessTokens ??
+      new AccessTokens(loadJwtSecret(config), config.accessTokenTtlSeconds),
+    rateLimiter: overrides.rateLimiter ?? new RateLimiter(),
+  };
+}
+
+/** `JWT_SECRET` when set; otherwise a 32-byte secret generated once into `$DATA_DIR/jwt_secret`. */
+function loadJwtSecret(config: Config): Uint8Array {
+  if (config.jwtSecret !== undefined) return new TextEncoder().encode(config.jwtSecret);
+  const path = join(config.dataDir, "jwt_secret");
+  if (!existsSync(path)) {
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    writeFileSync(path, secret, { mode: 0o600, flag: "wx" });
+  }
+  return new Uint8Array(readFileSync(path));
+}

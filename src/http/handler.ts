@@ -1,0 +1,99 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import type { Deps } from "../deps.ts";
+import { DomainError } from "../services/errors.ts";
+import { appRouter } from "../trpc/app_router.ts";
+import { type Context, createContextInner } from "../trpc/context.ts";
+import { describeError } from "../trpc/error_body.ts";
+import { readBodyLimited } from "./body.ts";
+import { clientIp } from "./client_ip.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
+import { errorResponse, json } from "./responses.ts";
+import { createRestHandler, unhandled } from "./rest.ts";
+
+/** The whole HTTP surface as one `Deno.serve` handler. */
+export type Handler = (request: Request, info?: { remoteAddr: Deno.Addr }) => Promise<Response>;
+
+const REST_PREFIX = "/api/v1";
+
+/**
+ * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`)
+ * and `/healthz`; anything else is a JSON 404. Every answer carries `X-Request-Id`, and every
+ * request is logged as one JSON line without its query string (tokens may travel there).
+ */
+export function createHandler(deps: Deps): Handler {
+  const rest = createRestHandler(appRouter, { maxBodyBytes: deps.config.maxBodyBytes });
+  const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter));
+
+  async function route(request: Request, url: URL, ctx: Context): Promise<Response> {
+    const path = url.pathname;
+    if (path === "/openapi.json" || path === `${REST_PREFIX}/openapi.json`) {
+      return new Response(openApiJson, { headers: { "content-type": "application/json" } });
+    }
+    if (path.startsWith(`${REST_PREFIX}/`)) {
+      return await rest(request, path.slice(REST_PREFIX.length).replace(/\/+$/, ""), url, ctx);
+    }
+    if (path.startsWith("/trpc/")) return await trpc(request, ctx);
+    if (path === "/healthz") return json({ status: "ok" });
+    return errorResponse(describeError(new DomainError("NOT_FOUND")));
+  }
+
+  async function trpc(request: Request, ctx: Context): Promise<Response> {
+    // Buffer the body under the limit first: tRPC's adapter would read any size.
+    const body = request.body === null
+      ? null
+      : await readBodyLimited(request, deps.config.maxBodyBytes).catch((error) => error);
+    if (body instanceof DomainError) return errorResponse(describeError(body));
+    const limited = body === null
+      ? request
+      : new Request(request.url, { method: request.method, headers: request.headers, body });
+    return await fetchRequestHandler({
+      endpoint: "/trpc",
+      req: limited,
+      router: appRouter,
+      createContext: () => ctx,
+      onError: ({ error }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") deps.log.error(unhandled(ctx.requestId, error));
+      },
+      responseMeta: ({ errors }) => {
+        const retryAfter = errors.map((e) => describeError(e).retryAfterSeconds).find((s) =>
+          s !== undefined
+        );
+        return retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } };
+      },
+    });
+  }
+
+  return async (request, info) => {
+    const started = performance.now();
+    const requestId = crypto.randomUUID();
+    const url = new URL(request.url);
+    const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : null;
+    const ctx = createContextInner(deps, {
+      meta: {
+        ip: clientIp(request, peer, deps.config.trustProxyHops),
+        userAgent: request.headers.get("user-agent"),
+      },
+      authorization: request.headers.get("authorization"),
+      requestId,
+    });
+    let response: Response;
+    try {
+      response = await route(request, url, ctx);
+    } catch (error) {
+      deps.log.error(unhandled(requestId, error));
+      response = errorResponse(describeError(error));
+    }
+    response.headers.set("x-request-id", requestId);
+    if (deps.config.logRequests) {
+      deps.log.info({
+        msg: "request",
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        request_id: requestId,
+      });
+    }
+    return response;
+  };
+}

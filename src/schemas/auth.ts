@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { meetsPasswordRequirements } from "../services/passwords.ts";
+import { emailInput, timestamp } from "./common.ts";
+
+/** A new password: 8 to 128 characters and not a common one. */
+export const newPassword = z.string()
+  .refine(meetsPasswordRequirements, "Password does not meet requirements")
+  .meta({
+    description: "8 to 128 characters, not on the common-password list",
+    example: "secure123",
+  });
+
+/** A display name as typed, trimmed. */
+export const nameInput = z.string().trim()
+  .min(2, "Name must be at least 2 characters")
+  .max(100, "Name must be at most 100 characters");
+
+/** A password presented to prove identity: never checked against the rules, only bounded. */
+const presentedPassword = z.string().min(1, "password is required").max(1024, "Invalid password");
+
+export const registerInput = z.strictObject({
+  email: emailInput,
+  password: newPassword,
+  name: nameInput.optional(),
+  display_name: nameInput.optional().meta({ description: "Alias of `name`" }),
+});
+
+export const loginInput = z.strictObject({ email: emailInput, password: presentedPassword });
+
+export const refreshTokenInput = z.strictObject({
+  refresh_token: z.string().min(1, "refresh_token is required").max(256, "Invalid refresh token"),
+});
+
+export const changePasswordInput = z.strictObject({
+  current_password: presentedPassword,
+  new_password: newPassword,
+});
+
+export const profileOutput = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  email_verified: z.boolean(),
+  name: z.string().nullable(),
+  phone: z.string().nullable(),
+  profile_picture: z.string().nullable(),
+  google_id: z.string().nullable(),
+  subscription_tier: z.string(),
+  status: z.enum(["active", "pending_deletion"]),
+  deletion_date: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: "Profile" });
+
+export const tokenPairOutput = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().meta({ description: "Seconds until the access token expires" }),
+}).meta({ id: "TokenPair" });
+
+export const signedInOutput = tokenPairOutput.extend({
+  user: profileOutput,
+  deletion_cancelled: z.literal(true).optional()
+    .meta({ description: "Present when this sign-in cancelled a pending account deletion" }),
+}).meta({ id: "SignedIn" });

@@ -1,0 +1,179 @@
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  isUniqueViolation,
+  updateUser,
+} from "../data/users.ts";
+import { revokeSessions } from "../data/sessions.ts";
+import type { Deps } from "../deps.ts";
+import { audit, type RequestMeta } from "./audit.ts";
+import { DomainError } from "./errors.ts";
+import { meetsPasswordRequirements } from "./passwords.ts";
+import { type Profile, toProfile } from "./profile.ts";
+import { type Authenticated, startSession, type TokenPair } from "./sessions.ts";
+
+/** What registration and sign-in return: a token pair and the member's profile. */
+export type SignedIn = TokenPair & { user: Profile; deletion_cancelled?: true };
+
+/** The one place an email address is put into canonical form. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function assertPasswordRequirements(password: string): void {
+  if (!meetsPasswordRequirements(password)) throw new DomainError("WEAK_PASSWORD");
+}
+
+/**
+ * Creates an account and signs it in. The email is stored lower-cased and is unique
+ * case-insensitively.
+ * @throws {DomainError} `EMAIL_TAKEN`, `WEAK_PASSWORD`, `RATE_LIMITED` (per IP)
+ */
+export async function register(
+  deps: Deps,
+  input: { email: string; password: string; name?: string | null },
+  meta: RequestMeta,
+): Promise<SignedIn> {
+  const now = deps.clock.now();
+  deps.rateLimiter.consume(`register:${meta.ip}`, deps.config.rateLimits.registerPerIp, now);
+  assertPasswordRequirements(input.password);
+  const email = normalizeEmail(input.email);
+  if (await findUserByEmail(deps.db, email)) throw new DomainError("EMAIL_TAKEN");
+  const passwordHash = await deps.passwords.hash(input.password); // outside the transaction: slow
+  const id = crypto.randomUUID();
+  const at = now.toISOString();
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      await insertUser(trx, {
+        id,
+        email,
+        password_hash: passwordHash,
+        name: input.name ?? null,
+        subscription_tier: "free",
+        role: "member",
+        status: "active",
+        created_at: at,
+        updated_at: at,
+      });
+      await audit(trx, "user.registered", id, meta, now);
+      const pair = await startSession(deps, trx, id, meta);
+      const user = await findUserById(trx, id);
+      return { ...pair, user: toProfile(user!) };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError("EMAIL_TAKEN"); // lost a race for the address
+    throw error;
+  }
+}
+
+/**
+ * Signs a member in. An unknown email costs one Argon2id verification like a wrong password, and
+ * both answer the same. Signing in during the deletion grace period cancels the deletion.
+ * @throws {DomainError} `INVALID_CREDENTIALS`; `RATE_LIMITED` per IP (all attempts) and per account
+ *   (failed attempts)
+ */
+export async function login(
+  deps: Deps,
+  input: { email: string; password: string },
+  meta: RequestMeta,
+): Promise<SignedIn> {
+  const now = deps.clock.now();
+  const email = normalizeEmail(input.email);
+  const { loginPerIp, loginPerAccount } = deps.config.rateLimits;
+  const accountKey = `login-account:${email}`;
+  deps.rateLimiter.consume(`login-ip:${meta.ip}`, loginPerIp, now);
+  deps.rateLimiter.check(accountKey, loginPerAccount, now);
+
+  const user = await findUserByEmail(deps.db, email);
+  const valid = user === undefined
+    ? (await deps.passwords.verifyNothing(input.password), false)
+    : await deps.passwords.verify(user.password_hash, input.password);
+
+  if (user === undefined || !valid) {
+    deps.rateLimiter.record(accountKey, loginPerAccount, now);
+    await audit(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
+      reason: user === undefined ? "unknown_email" : "wrong_password",
+    });
+    throw new DomainError("INVALID_CREDENTIALS");
+  }
+  deps.rateLimiter.reset(accountKey);
+
+  return await deps.db.transaction().execute(async (trx) => {
+    const cancelsDeletion = user.status === "pending_deletion";
+    const current = cancelsDeletion
+      ? await updateUser(trx, user.id, {
+        status: "active",
+        deletion_date: null,
+        updated_at: now.toISOString(),
+      })
+      : user;
+    await audit(
+      trx,
+      "sign_in.succeeded",
+      user.id,
+      meta,
+      now,
+      cancelsDeletion ? { deletion_cancelled: true } : undefined,
+    );
+    const pair = await startSession(deps, trx, user.id, meta);
+    return {
+      ...pair,
+      user: toProfile(current!),
+      ...(cancelsDeletion ? { deletion_cancelled: true as const } : {}),
+    };
+  });
+}
+
+/**
+ * Updates the member's name and phone. `undefined` leaves a field as it is; `phone: null` clears it.
+ */
+export async function updateProfile(
+  deps: Deps,
+  auth: Authenticated,
+  changes: { name?: string; phone?: string | null },
+  meta: RequestMeta,
+): Promise<Profile> {
+  if (changes.name === undefined && changes.phone === undefined) return auth.profile;
+  const now = deps.clock.now();
+  return await deps.db.transaction().execute(async (trx) => {
+    const row = await updateUser(trx, auth.userId, { ...changes, updated_at: now.toISOString() });
+    await audit(trx, "profile.updated", auth.userId, meta, now, { fields: Object.keys(changes) });
+    return toProfile(row!);
+  });
+}
+
+/**
+ * Changes the member's password after checking the current one; every other session is revoked,
+ * the caller's own stays signed in.
+ * @throws {DomainError} `CURRENT_PASSWORD_INCORRECT`, `WEAK_PASSWORD`, `SAME_PASSWORD`
+ */
+export async function changePassword(
+  deps: Deps,
+  auth: Authenticated,
+  input: { current_password: string; new_password: string },
+  meta: RequestMeta,
+): Promise<void> {
+  const user = await findUserById(deps.db, auth.userId);
+  if (
+    user === undefined || !await deps.passwords.verify(user.password_hash, input.current_password)
+  ) {
+    throw new DomainError("CURRENT_PASSWORD_INCORRECT");
+  }
+  assertPasswordRequirements(input.new_password);
+  if (input.new_password === input.current_password) throw new DomainError("SAME_PASSWORD");
+  const passwordHash = await deps.passwords.hash(input.new_password);
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await updateUser(trx, auth.userId, {
+      password_hash: passwordHash,
+      updated_at: now.toISOString(),
+    });
+    const revoked = await revokeSessions(trx, auth.userId, now.toISOString(), "password_changed", {
+      except: auth.sessionId,
+    });
+    await audit(trx, "password.changed", auth.userId, meta, now, {
+      sessions_revoked: revoked.length,
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import { type AuditEvent, insertAuditEvent } from "../data/audit_events.ts";
+import type { Db } from "../data/database.ts";
+
+/** Who made a request: what the audit trail and the session list record. */
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The security events Vestibule records; later capabilities add theirs here. */
+export type AuditEventName =
+  | "user.registered"
+  | "sign_in.succeeded"
+  | "sign_in.failed"
+  | "refresh_token.reused"
+  | "password.changed"
+  | "session.revoked"
+  | "sessions.revoked_all"
+  | "profile.updated";
+
+/** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
+export async function audit(
+  db: Db,
+  event: AuditEventName,
+  userId: string | null,
+  meta: RequestMeta,
+  at: Date,
+  details?: AuditEvent["details"],
+): Promise<void> {
+  await insertAuditEvent(db, {
+    event,
+    userId,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    details,
+    at: at.toISOString(),
+  });
+}

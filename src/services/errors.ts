@@ -1,0 +1,45 @@
+/**
+ * Every failure a service reports, in one table: a stable code, its HTTP status, and the default
+ * message for a person. The `detail` strings fixed by DESIGN.md live here and nowhere else.
+ */
+export const errorCodes = {
+  VALIDATION_ERROR: { status: 400, detail: "Invalid input" },
+  MALFORMED_JSON: { status: 400, detail: "Malformed JSON body" },
+  EMAIL_TAKEN: { status: 400, detail: "Email already registered" },
+  WEAK_PASSWORD: { status: 400, detail: "Password does not meet requirements" },
+  SAME_PASSWORD: { status: 400, detail: "New password must be different" },
+  INVALID_CREDENTIALS: { status: 401, detail: "Invalid email or password" },
+  INVALID_REFRESH_TOKEN: { status: 401, detail: "Invalid refresh token" },
+  NOT_AUTHENTICATED: { status: 401, detail: "Authentication required" },
+  INVALID_ACCESS_TOKEN: { status: 401, detail: "Invalid or expired access token" },
+  CURRENT_PASSWORD_INCORRECT: { status: 401, detail: "Current password is incorrect" },
+  FORBIDDEN: { status: 403, detail: "Admin access required" },
+  NOT_FOUND: { status: 404, detail: "Not found" },
+  SESSION_NOT_FOUND: { status: 404, detail: "Session not found" },
+  METHOD_NOT_ALLOWED: { status: 405, detail: "Method not allowed" },
+  PAYLOAD_TOO_LARGE: { status: 413, detail: "Request body too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: "Content-Type must be application/json" },
+  RATE_LIMITED: { status: 429, detail: "Too many requests, try again later" },
+  INTERNAL_ERROR: { status: 500, detail: "Internal server error" },
+} as const satisfies Record<string, { status: number; detail: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/**
+ * The one error type services throw. Its code decides the HTTP status (see `errorCodes`); its
+ * detail is safe to show to the caller, so it never holds a secret, a stack or SQL.
+ */
+export class DomainError extends Error {
+  override name = "DomainError";
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds the caller should wait, sent as `Retry-After` on 429. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, detail?: string, options?: { retryAfterSeconds?: number }) {
+    super(detail ?? errorCodes[code].detail);
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}

@@ -1,0 +1,12 @@
+import { router } from "./init.ts";
+import { authRouter } from "./routers/auth.ts";
+import { usersRouter } from "./routers/users.ts";
+
+/** The one router tree: served as tRPC at `/trpc` and as REST at `/api/v1`. */
+export const appRouter = router({
+  auth: authRouter,
+  users: usersRouter,
+});
+
+/** The type TypeScript clients import for end-to-end types. */
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,43 @@
+import { initTRPC } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { authenticate } from "../services/sessions.ts";
+import { DomainError } from "../services/errors.ts";
+import type { Context } from "./context.ts";
+import { describeError, toTRPCError } from "./error_body.ts";
+
+/** Procedure metadata: the OpenAPI route, and the success status when it is not 200. */
+export type Meta = OpenApiMeta & { successStatus?: 201 | 202 };
+
+const t = initTRPC.context<Context>().meta<Meta>().create({
+  // Never send stack traces, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter: ({ shape, error }) => {
+    const described = describeError(error);
+    return {
+      ...shape,
+      message: described.body.detail,
+      data: { path: shape.data.path, httpStatus: described.status, ...described.body },
+    };
+  },
+});
+
+/** Lets services throw `DomainError` and still answer with the status its code maps to. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    throw toTRPCError(result.error.cause);
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** A procedure anyone may call. */
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** A procedure for a signed-in member: `ctx.auth` is the caller, their session checked live. */
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const auth = await authenticate(ctx.deps, ctx.authorization);
+  return next({ ctx: { auth } });
+});

@@ -1,0 +1,116 @@
+import { changePassword, updateProfile } from "../../services/accounts.ts";
+import { listSessions, revokeAllSessions, revokeSession } from "../../services/sessions.ts";
+import { changePasswordInput, profileOutput } from "../../schemas/auth.ts";
+import { messageOutput } from "../../schemas/common.ts";
+import {
+  logoutAllOutput,
+  sessionIdInput,
+  sessionsOutput,
+  updateProfileInput,
+} from "../../schemas/users.ts";
+import { protectedProcedure, router } from "../init.ts";
+
+const tags = ["account"];
+const unauthorized = { 401: "Authentication required" };
+
+export const usersRouter = router({
+  me: protectedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/users/me",
+        tags,
+        summary: "Your profile",
+        description: "The signed-in member's profile.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(profileOutput)
+    .query(({ ctx }) => ctx.auth.profile),
+
+  updateMe: protectedProcedure
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/users/me",
+        tags,
+        summary: "Update your profile",
+        description:
+          "Changes name and phone; fields left out stay as they are, `phone: null` clears it.",
+        errorResponses: { 400: "Invalid input", ...unauthorized },
+      },
+    })
+    .input(updateProfileInput)
+    .output(profileOutput)
+    .mutation(({ ctx, input }) => updateProfile(ctx.deps, ctx.auth, input, ctx.meta)),
+
+  changePassword: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/password",
+        tags,
+        summary: "Change your password",
+        description: "Signs out every other session; this one stays signed in.",
+        errorResponses: {
+          400: "Password does not meet requirements",
+          401: "Current password is incorrect",
+        },
+      },
+    })
+    .input(changePasswordInput)
+    .output(messageOutput)
+    .mutation(async ({ ctx, input }) => {
+      await changePassword(ctx.deps, ctx.auth, input, ctx.meta);
+      return { message: "Password changed successfully" };
+    }),
+
+  sessions: protectedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/users/me/sessions",
+        tags,
+        summary: "Your active sessions",
+        description: "Every live session, most recently used first; `current` marks this one.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(sessionsOutput)
+    .query(async ({ ctx }) => ({ sessions: await listSessions(ctx.deps, ctx.auth) })),
+
+  revokeSession: protectedProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/users/me/sessions/{id}",
+        tags,
+        summary: "Sign a session out",
+        description: "Revokes one of your sessions; its tokens stop working at once.",
+        errorResponses: { ...unauthorized, 404: "Session not found" },
+      },
+    })
+    .input(sessionIdInput)
+    .output(messageOutput)
+    .mutation(async ({ ctx, input }) => {
+      await revokeSession(ctx.deps, ctx.auth, input.id, ctx.meta);
+      return { message: "Session revoked" };
+    }),
+
+  logoutAll: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/logout-all",
+        tags,
+        summary: "Sign out everywhere",
+        description: "Revokes every session of yours, this one included.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(logoutAllOutput)
+    .mutation(async ({ ctx }) => {
+      const revoked = await revokeAllSessions(ctx.deps, ctx.auth, ctx.meta);
+      return { message: "Logged out of all sessions", revoked };
+    }),
+});
