@@ -2,9 +2,12 @@ import { z } from "zod";
 import { nameInput } from "./auth.ts";
 import { timestamp } from "./common.ts";
 
-/** A phone number as typed: digits with optional `+`, spaces, dots, dashes and parentheses. */
+/**
+ * A phone number in international form as typed: `+`, country code, digits, with optional spaces,
+ * dots, dashes and parentheses. A national number without `+` is refused rather than guessed at.
+ */
 const phoneInput = z.string().trim()
-  .regex(/^\+?[0-9][0-9 ().-]*$/, "Invalid phone number format")
+  .regex(/^\+[1-9][0-9 ().-]*$/, "Invalid phone number format")
   .refine((value) => {
     const digits = value.replace(/\D/g, "").length;
     return digits >= 7 && digits <= 15;
@@ -28,6 +31,7 @@ export const sessionOutput = z.object({
 
 export const sessionsOutput = z.object({ sessions: z.array(sessionOutput) });
 
-export const sessionIdInput = z.strictObject({ id: z.uuid("Session not found") });
+// Any string: an id that is not a session is simply not found (404), whatever its shape.
+export const sessionIdInput = z.strictObject({ id: z.string().max(100) });
 
 export const logoutAllOutput = z.object({ message: z.string(), revoked: z.number().int() });

@@ -21,6 +21,11 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** A phone number in E.164 form: `+` and digits, separators dropped. */
+export function normalizePhone(phone: string): string {
+  return `+${phone.replace(/\D/g, "")}`;
+}
+
 function assertPasswordRequirements(password: string): void {
   if (!meetsPasswordRequirements(password)) throw new DomainError("WEAK_PASSWORD");
 }
@@ -137,7 +142,12 @@ export async function updateProfile(
   if (changes.name === undefined && changes.phone === undefined) return auth.profile;
   const now = deps.clock.now();
   return await deps.db.transaction().execute(async (trx) => {
-    const row = await updateUser(trx, auth.userId, { ...changes, updated_at: now.toISOString() });
+    const phone = changes.phone == null ? changes.phone : normalizePhone(changes.phone);
+    const row = await updateUser(trx, auth.userId, {
+      name: changes.name,
+      phone,
+      updated_at: now.toISOString(),
+    });
     await audit(trx, "profile.updated", auth.userId, meta, now, { fields: Object.keys(changes) });
     return toProfile(row!);
   });

@@ -146,7 +146,7 @@ export async function refreshSession(
       };
     }
 
-    const withinWindow = now.getTime() - Date.parse(token.spent_at) <=
+    const withinWindow = now.getTime() - Date.parse(token.spent_at) <
       deps.config.refreshReuseIntervalSeconds * 1000;
     if (
       withinWindow && token.successor_id !== null && token.successor_sealed !== null &&

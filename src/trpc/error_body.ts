@@ -59,6 +59,7 @@ export function describeError(error: unknown): DescribedError {
     }));
     return { status: 400, body: { detail: errors[0].message, code: "VALIDATION_ERROR", errors } };
   }
+  if (cause instanceof SyntaxError) return fromCode("MALFORMED_JSON"); // tRPC's own body parse
   if (error instanceof TRPCError) {
     const code = byTrpcCode[error.code];
     if (code === "MALFORMED_JSON") return fromCode(code);

@@ -1,0 +1,650 @@
+/**
+ * `deno task bench`: Vestibule's throughput and latency against a bare `Deno.serve` handler.
+ *
+ * Both servers run in their own processes (the bare one is `bare_server.ts`, Vestibule is
+ * `src/main.ts` on a fresh temporary `DATA_DIR`), and `wrk` drives the load, so the driver never
+ * shares an event loop with what it measures. Measured, in one run of about 80 seconds:
+ *
+ * 1. requests/s and p99 of the bare handler, of `GET /api/v1/users/me` (REST) and of
+ *    `GET /trpc/users.me` (tRPC), both authenticated; the service ratios to the bare handler;
+ * 2. Argon2id verifications/s in-process (8 concurrent) and `POST /api/v1/auth/login` logins/s,
+ *    with their ratio: how close sign-in gets to the cost of the hash alone;
+ * 3. the p99 of `GET /api/v1/users/me` while logins run, against its idle p99.
+ *
+ * Needs `wrk` on the PATH. Progress goes to stderr, the results table to stdout. Exits 1 when a
+ * measurement cannot be made (a server fails, most responses are errors); a missed target is
+ * reported but does not fail the run.
+ */
+import { fileURLToPath } from "node:url";
+import { argon2idHasher } from "../../src/services/passwords.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL("./bare_server.ts", import.meta.url));
+const PASSWORD = "secure123";
+const UNLIMITED = "1000000/60";
+
+/** What the README promises. Ratios are service / baseline, except the last (loaded / idle). */
+const TARGETS = { rest: 0.25, trpc: 0.09, login: 0.9, p99UnderLogins: 3 };
+
+/** Durations in seconds; the whole run stays well under two minutes. */
+const DURATION = {
+  warmup: 2,
+  throughput: 10,
+  argon: 5,
+  login: 10,
+  idle: 8,
+  underLoad: 8,
+};
+
+/** A failure that makes the numbers meaningless: reported without a stack trace, exit 1. */
+class BenchError extends Error {
+  override name = "BenchError";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and clean-up
+// ---------------------------------------------------------------------------------------------
+
+const cleanups: (() => Promise<void>)[] = [];
+
+async function cleanup(): Promise<void> {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()!();
+    } catch (error) {
+      console.error("clean-up:", error);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BenchError(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Server {
+  name: string;
+  url: string;
+  /** The last lines the process wrote, for error messages. */
+  tail(): string;
+  /** Whether the process is still running. */
+  alive(): boolean;
+}
+
+/**
+ * Starts a server process and resolves once one of its stdout lines names the port it listens
+ * on. Its output keeps being drained (the last 40 lines are kept); it is stopped by `cleanup`.
+ */
+async function spawnServer(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  portOf: (line: string) => number | undefined,
+): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  cleanups.push(async () => {
+    if (exited) return;
+    child.kill("SIGTERM");
+    const stopped = await Promise.race([status.then(() => true), delay(5_000).then(() => false)]);
+    if (!stopped) {
+      child.kill("SIGKILL");
+      await status;
+    }
+  });
+
+  const lines: string[] = [];
+  let announce: (port: number) => void = () => {};
+  const announced = new Promise<number>((resolve) => (announce = resolve));
+  const drain = async (stream: ReadableStream<Uint8Array>, scan: boolean) => {
+    let pending = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        if (lines.length > 40) lines.shift();
+        const port = scan ? portOf(line) : undefined;
+        if (port !== undefined) announce(port);
+      }
+    }
+    if (pending !== "") lines.push(pending);
+  };
+  drain(child.stdout, true).catch(() => {});
+  drain(child.stderr, false).catch(() => {});
+
+  const tail = () => lines.join("\n");
+  const port = await withTimeout(
+    Promise.race([
+      announced,
+      status.then((s) => {
+        throw new BenchError(`${name} exited with code ${s.code} before listening:\n${tail()}`);
+      }),
+    ]),
+    60_000,
+    `${name} did not start listening within 60 s`,
+  );
+  return { name, url: `http://127.0.0.1:${port}`, tail, alive: () => !exited };
+}
+
+function jsonLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(line);
+    return typeof value === "object" && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitHealthy(server: Server, path: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!server.alive()) throw new BenchError(`${server.name} exited:\n${server.tail()}`);
+    try {
+      const response = await fetch(server.url + path);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not accepting yet
+    }
+    await delay(100);
+  }
+  throw new BenchError(`${server.name}: GET ${path} never answered 200 within 30 s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+// ---------------------------------------------------------------------------------------------
+
+interface WrkResult {
+  requests: number;
+  rps: number;
+  p99Ms: number;
+  /** Responses outside 2xx/3xx. */
+  non2xx: number;
+  /** connect + read + write + timeout errors. */
+  socketErrors: number;
+}
+
+interface WrkOptions {
+  url: string;
+  threads: number;
+  connections: number;
+  seconds: number;
+  headers?: string[];
+  script?: string;
+}
+
+async function ensureWrk(): Promise<void> {
+  try {
+    // `wrk --version` prints its usage and exits 1; all that matters is that it runs.
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" })
+      .output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      console.error("wrk is missing: install it with `apt-get install -y wrk` (Debian)");
+      Deno.exit(1);
+    }
+    throw error;
+  }
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Parses wrk's `--latency` report. Exported for a quick check of the parser. */
+export function parseWrk(output: string): WrkResult {
+  const rps = output.match(/Requests\/sec:\s+([\d.]+)/);
+  const p99 = output.match(/^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$/m);
+  const total = output.match(/(\d+) requests in /);
+  if (rps === null || p99 === null || total === null) {
+    throw new BenchError(`could not parse wrk's output:\n${output}`);
+  }
+  const sockets = output.match(
+    /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/,
+  );
+  return {
+    requests: Number(total[1]),
+    rps: Number(rps[1]),
+    p99Ms: Number(p99[1]) * UNIT_MS[p99[2]],
+    non2xx: Number(output.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0),
+    socketErrors: sockets === null ? 0 : sockets.slice(1).reduce((sum, n) => sum + Number(n), 0),
+  };
+}
+
+async function wrk(label: string, options: WrkOptions): Promise<WrkResult> {
+  const args = [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    "--latency",
+    "--timeout",
+    "5s",
+    ...(options.headers ?? []).flatMap((header) => ["-H", header]),
+    ...(options.script === undefined ? [] : ["-s", options.script]),
+    options.url,
+  ];
+  const output = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr);
+    throw new BenchError(`wrk failed for ${label} (code ${output.code}):\n${stdout}${stderr}`);
+  }
+  const result = parseWrk(stdout);
+  const failed = result.non2xx + result.socketErrors;
+  if (result.requests === 0 || failed * 2 > result.requests) {
+    throw new BenchError(
+      `${label}: ${failed} of ${result.requests} requests failed ` +
+        `(${result.non2xx} non-2xx/3xx, ${result.socketErrors} socket errors):\n${stdout}`,
+    );
+  }
+  if (failed > 0) {
+    console.error(
+      `  warning: ${label}: ${result.non2xx} non-2xx/3xx, ${result.socketErrors} socket errors`,
+    );
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vestibule
+// ---------------------------------------------------------------------------------------------
+
+async function expectJson(response: Response, status: number, what: string): Promise<unknown> {
+  const text = await response.text();
+  if (response.status !== status) {
+    throw new BenchError(`${what}: expected ${status}, got ${response.status}: ${text}`);
+  }
+  return JSON.parse(text);
+}
+
+async function registerMember(base: string, email: string): Promise<string> {
+  const response = await fetch(`${base}/api/v1/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: PASSWORD, name: "Bench Member" }),
+  });
+  const body = await expectJson(response, 201, "POST /api/v1/auth/register") as {
+    access_token?: unknown;
+  };
+  if (typeof body.access_token !== "string") {
+    throw new BenchError(`register answered without an access_token: ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}
+
+/** One request of each kind before loading it, so a broken route fails here, clearly. */
+async function checkRoutes(base: string, email: string, token: string): Promise<void> {
+  const authorization = { authorization: `Bearer ${token}` };
+  const rest = await expectJson(
+    await fetch(`${base}/api/v1/users/me`, { headers: authorization }),
+    200,
+    "GET /api/v1/users/me",
+  ) as { email?: unknown };
+  if (rest.email !== email) throw new BenchError(`REST /users/me: ${JSON.stringify(rest)}`);
+  const trpc = await expectJson(
+    await fetch(`${base}/trpc/users.me`, { headers: authorization }),
+    200,
+    "GET /trpc/users.me",
+  ) as { result?: { data?: { email?: unknown } } };
+  if (trpc.result?.data?.email !== email) {
+    throw new BenchError(`tRPC users.me: ${JSON.stringify(trpc)}`);
+  }
+  const login = await expectJson(
+    await fetch(`${base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    }),
+    200,
+    "POST /api/v1/auth/login",
+  ) as { access_token?: unknown };
+  if (typeof login.access_token !== "string") {
+    throw new BenchError(`login: ${JSON.stringify(login)}`);
+  }
+}
+
+/** Argon2id verifications per second, `concurrency` at a time, in this process. */
+async function argonVerificationsPerSecond(seconds: number, concurrency: number) {
+  const hasher = argon2idHasher();
+  const hash = await hasher.hash(PASSWORD);
+  if (!await hasher.verify(hash, PASSWORD)) throw new BenchError("argon2id: verify failed");
+  let count = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      if (!await hasher.verify(hash, PASSWORD)) throw new BenchError("argon2id: verify failed");
+      count++;
+    }
+  }));
+  return count / ((performance.now() - started) / 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  measurement: string;
+  load: string;
+  throughput: string;
+  p99: string;
+  ratio: string;
+  target: string;
+  result: string;
+  errors: string;
+}
+
+function rate(value: number): string {
+  return value >= 1000
+    ? Math.round(value).toLocaleString("en-US")
+    : value.toFixed(value >= 100 ? 0 : 1);
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(value >= 100 ? 0 : 2)} ms`;
+}
+
+function errors(result: WrkResult): string {
+  return `${result.non2xx + result.socketErrors}/${result.requests}`;
+}
+
+function verdict(met: boolean, missed: string[], what: string): string {
+  if (!met) missed.push(what);
+  return met ? "ok" : "MISSED";
+}
+
+function table(rows: Row[]): string {
+  const header: Row = {
+    measurement: "Measurement",
+    load: "Load",
+    throughput: "Throughput",
+    p99: "p99",
+    ratio: "Ratio",
+    target: "Target",
+    result: "Result",
+    errors: "Errors",
+  };
+  const keys = Object.keys(header) as (keyof Row)[];
+  const right = new Set<keyof Row>(["throughput", "p99", "ratio", "errors"]);
+  const widths = keys.map((key) => Math.max(...[header, ...rows].map((row) => row[key].length)));
+  const line = (row: Row) =>
+    `| ${
+      keys.map((key, i) =>
+        right.has(key) ? row[key].padStart(widths[i]) : row[key].padEnd(widths[i])
+      )
+        .join(" | ")
+    } |`;
+  const rule = `|${
+    keys.map((key, i) =>
+      right.has(key) ? `${"-".repeat(widths[i] + 1)}:` : "-".repeat(widths[i] + 2)
+    )
+      .join("|")
+  }|`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+async function describeMachine(): Promise<string> {
+  let wrkVersion = "wrk";
+  try {
+    const out = await new Deno.Command("wrk", { args: ["--version"], stdout: "piped" }).output();
+    wrkVersion = new TextDecoder().decode(out.stdout).split(" Copyright")[0].trim();
+  } catch {
+    // keep the generic name
+  }
+  return `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ${wrkVersion}, ` +
+    `${Deno.build.os}/${Deno.build.arch}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+function step(message: string): void {
+  console.error(`· ${message}`);
+}
+
+async function main(): Promise<void> {
+  await ensureWrk();
+  const started = performance.now();
+
+  const dataDir = await Deno.makeTempDir({ prefix: "vestibule-bench-" });
+  cleanups.push(() => Deno.remove(dataDir, { recursive: true }));
+
+  step("starting the bare Deno.serve handler and Vestibule");
+  const [bare, service] = await Promise.all([
+    spawnServer(
+      "bare server",
+      ["run", "--quiet", "--allow-net=127.0.0.1", BARE_SERVER, "0"],
+      {},
+      (line) => {
+        const port = jsonLine(line)?.port;
+        return typeof port === "number" ? port : undefined;
+      },
+    ),
+    spawnServer("Vestibule", ["run", "--quiet", "-A", "src/main.ts"], {
+      DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_REQUESTS: "false",
+      RATE_LIMIT_LOGIN_PER_IP: UNLIMITED,
+      RATE_LIMIT_LOGIN_PER_ACCOUNT: UNLIMITED,
+      RATE_LIMIT_REGISTER_PER_IP: UNLIMITED,
+      RATE_LIMIT_REFRESH_PER_IP: UNLIMITED,
+    }, (line) => {
+      const fields = jsonLine(line);
+      if (fields?.msg !== "listening" || typeof fields.url !== "string") return undefined;
+      return Number(new URL(fields.url).port);
+    }),
+  ]);
+  await waitHealthy(bare, "/");
+  await waitHealthy(service, "/healthz");
+
+  const email = `bench-${crypto.randomUUID()}@example.com`;
+  const token = await registerMember(service.url, email);
+  await checkRoutes(service.url, email, token);
+  const auth = [`Authorization: Bearer ${token}`];
+  const loginScript = `${dataDir}/login.lua`;
+  await Deno.writeTextFile(
+    loginScript,
+    [
+      `wrk.method = "POST"`,
+      `wrk.headers["Content-Type"] = "application/json"`,
+      `wrk.body = [==[${JSON.stringify({ email, password: PASSWORD })}]==]`,
+      "",
+    ].join("\n"),
+  );
+
+  const meUrl = `${service.url}/api/v1/users/me`;
+  const measure = async (label: string, url: string, headers: string[]) => {
+    step(`${label}: warm-up ${DURATION.warmup} s, then wrk -t2 -c50 -d${DURATION.throughput}s`);
+    const options = { url, threads: 2, connections: 50, headers };
+    await wrk(label, { ...options, seconds: DURATION.warmup });
+    return await wrk(label, { ...options, seconds: DURATION.throughput });
+  };
+  const throughput = {
+    bare: await measure("bare handler", `${bare.url}/`, []),
+    rest: await measure("REST GET /api/v1/users/me", meUrl, auth),
+    trpc: await measure("tRPC GET /trpc/users.me", `${service.url}/trpc/users.me`, auth),
+  };
+
+  step(`Argon2id verify alone, in-process, 8 concurrent, ${DURATION.argon} s`);
+  const argonRate = await argonVerificationsPerSecond(DURATION.argon, 8);
+
+  step(`POST /api/v1/auth/login: wrk -t2 -c8 -d${DURATION.login}s`);
+  const login = await wrk("POST /api/v1/auth/login", {
+    url: `${service.url}/api/v1/auth/login`,
+    threads: 2,
+    connections: 8,
+    seconds: DURATION.login,
+    script: loginScript,
+  });
+
+  step(`GET /api/v1/users/me idle: wrk -t1 -c4 -d${DURATION.idle}s`);
+  const idle = await wrk("GET /users/me idle", {
+    url: meUrl,
+    threads: 1,
+    connections: 4,
+    seconds: DURATION.idle,
+    headers: auth,
+  });
+
+  step(
+    `GET /api/v1/users/me (-c4, ${DURATION.underLoad} s) during logins (-c8, ` +
+      `${DURATION.underLoad + 2} s)`,
+  );
+  const loginsRunning = wrk("POST /api/v1/auth/login (background)", {
+    url: `${service.url}/api/v1/auth/login`,
+    threads: 2,
+    connections: 8,
+    seconds: DURATION.underLoad + 2,
+    script: loginScript,
+  });
+  await delay(1_000); // let the logins reach a steady state first
+  const [loaded, background] = await Promise.all([
+    wrk("GET /users/me during logins", {
+      url: meUrl,
+      threads: 1,
+      connections: 4,
+      seconds: DURATION.underLoad,
+      headers: auth,
+    }),
+    loginsRunning,
+  ]);
+  if (!service.alive()) throw new BenchError(`Vestibule exited:\n${service.tail()}`);
+
+  // -------------------------------------------------------------------------------------------
+  const missed: string[] = [];
+  const base = throughput.bare.rps;
+  const restRatio = throughput.rest.rps / base;
+  const trpcRatio = throughput.trpc.rps / base;
+  const loginRatio = login.rps / argonRate;
+  const p99Ratio = loaded.p99Ms / idle.p99Ms;
+  const rows: Row[] = [
+    {
+      measurement: 'Bare Deno.serve {"ok":true}',
+      load: "-t2 -c50",
+      throughput: `${rate(base)} req/s`,
+      p99: ms(throughput.bare.p99Ms),
+      ratio: "1.00",
+      target: "baseline",
+      result: "",
+      errors: errors(throughput.bare),
+    },
+    {
+      measurement: "REST GET /api/v1/users/me",
+      load: "-t2 -c50",
+      throughput: `${rate(throughput.rest.rps)} req/s`,
+      p99: ms(throughput.rest.p99Ms),
+      ratio: `${restRatio.toFixed(2)} x bare`,
+      target: `>= ${TARGETS.rest}`,
+      result: verdict(restRatio >= TARGETS.rest, missed, "REST /users/me throughput"),
+      errors: errors(throughput.rest),
+    },
+    {
+      measurement: "tRPC GET /trpc/users.me",
+      load: "-t2 -c50",
+      throughput: `${rate(throughput.trpc.rps)} req/s`,
+      p99: ms(throughput.trpc.p99Ms),
+      ratio: `${trpcRatio.toFixed(2)} x bare`,
+      target: `>= ${TARGETS.trpc}`,
+      result: verdict(trpcRatio >= TARGETS.trpc, missed, "tRPC users.me throughput"),
+      errors: errors(throughput.trpc),
+    },
+    {
+      measurement: "Argon2id verify alone (in-process)",
+      load: "8 concurrent",
+      throughput: `${rate(argonRate)} verif/s`,
+      p99: "",
+      ratio: "1.00",
+      target: "baseline",
+      result: "",
+      errors: "",
+    },
+    {
+      measurement: "REST POST /api/v1/auth/login",
+      load: "-t2 -c8",
+      throughput: `${rate(login.rps)} logins/s`,
+      p99: ms(login.p99Ms),
+      ratio: `${loginRatio.toFixed(2)} x argon`,
+      target: `>= ${TARGETS.login}`,
+      result: verdict(loginRatio >= TARGETS.login, missed, "login throughput"),
+      errors: errors(login),
+    },
+    {
+      measurement: "GET /api/v1/users/me, idle",
+      load: "-t1 -c4",
+      throughput: `${rate(idle.rps)} req/s`,
+      p99: ms(idle.p99Ms),
+      ratio: "1.00",
+      target: "baseline",
+      result: "",
+      errors: errors(idle),
+    },
+    {
+      measurement: "GET /api/v1/users/me, during logins",
+      load: "-t1 -c4 (+ logins -c8)",
+      throughput: `${rate(loaded.rps)} req/s`,
+      p99: ms(loaded.p99Ms),
+      ratio: `${p99Ratio.toFixed(2)} x idle p99`,
+      target: `<= ${TARGETS.p99UnderLogins}`,
+      result: verdict(p99Ratio <= TARGETS.p99UnderLogins, missed, "/users/me p99 under logins"),
+      errors: errors(loaded),
+    },
+  ];
+
+  console.log(`\nVestibule benchmark (${await describeMachine()})\n`);
+  console.log(table(rows));
+  console.log(
+    `\nLogins running alongside the loaded /users/me: ${rate(background.rps)} logins/s ` +
+      `(errors ${errors(background)}). Total time ${
+        ((performance.now() - started) / 1000).toFixed(0)
+      } s.`,
+  );
+  console.log(
+    missed.length === 0
+      ? "All targets met."
+      : `Targets missed (${missed.length}): ${missed.join("; ")}.`,
+  );
+}
+
+if (import.meta.main) {
+  Deno.addSignalListener("SIGINT", async () => {
+    await cleanup();
+    Deno.exit(130);
+  });
+  let code = 0;
+  try {
+    await main();
+  } catch (error) {
+    console.error(error instanceof BenchError ? `bench failed: ${error.message}` : error);
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  Deno.exit(code);
+}
