@@ -1,0 +1,66 @@
+import { sql } from "kysely";
+import { loadConfig } from "./config.ts";
+import { type Db, openDatabase } from "./data/database.ts";
+import { migrateToLatest } from "./data/migrate.ts";
+
+const usage = `Usage: deno task cli <command>
+
+Commands:
+  promote-admin <email>   give the member with this email the admin role
+  backup <file>           write a consistent copy of the live database to <file>`;
+
+/** Gives the member the admin role; returns false when no member has that email. */
+export async function promoteAdmin(db: Db, email: string, now: Date): Promise<boolean> {
+  const result = await db.updateTable("users")
+    .set({ role: "admin", updated_at: now.toISOString() })
+    .where("email", "=", email.trim().toLowerCase())
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/**
+ * Writes a consistent snapshot of the database to `file` with `VACUUM INTO`, which reads one
+ * transaction's view while the server keeps serving. Refuses to overwrite an existing file.
+ */
+export async function backup(db: Db, file: string): Promise<void> {
+  await sql`VACUUM INTO ${file}`.execute(db);
+}
+
+/** Runs one command; returns the process exit code. */
+export async function runCli(args: string[], env = Deno.env.toObject()): Promise<number> {
+  const [command, argument] = args;
+  if (command === undefined || argument === undefined || args.length !== 2) {
+    console.error(usage);
+    return 2;
+  }
+  const config = loadConfig(env);
+  const db = openDatabase(config.databasePath);
+  try {
+    await migrateToLatest(db);
+    switch (command) {
+      case "promote-admin":
+        if (!await promoteAdmin(db, argument, new Date())) {
+          console.error(`No member with email ${argument}`);
+          return 1;
+        }
+        console.log(`${argument} is now an admin`);
+        return 0;
+      case "backup":
+        try {
+          await Deno.lstat(argument);
+          console.error(`${argument} already exists; choose a new file`);
+          return 1;
+        } catch { /* absent: good */ }
+        await backup(db, argument);
+        console.log(`Database copied to ${argument}`);
+        return 0;
+      default:
+        console.error(`Unknown command: ${command}\n\n${usage}`);
+        return 2;
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+if (import.meta.main) Deno.exit(await runCli(Deno.args));
