@@ -2,12 +2,15 @@ import { sql } from "kysely";
 import { loadConfig } from "./config.ts";
 import { type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
+import { createDeps } from "./deps.ts";
+import { jobs } from "./jobs/jobs.ts";
 
 const usage = `Usage: deno task cli <command>
 
 Commands:
   promote-admin <email>   give the member with this email the admin role
-  backup <file>           write a consistent copy of the live database to <file>`;
+  backup <file>           write a consistent copy of the live database to <file>
+  run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}`;
 
 /** Gives the member the admin role; returns false when no member has that email. */
 export async function promoteAdmin(db: Db, email: string, now: Date): Promise<boolean> {
@@ -34,6 +37,7 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
     return 2;
   }
   const config = loadConfig(env);
+  if (command === "run-job") return await runJob(config, argument);
   const db = openDatabase(config.databasePath);
   try {
     await migrateToLatest(db);
@@ -60,6 +64,23 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
     }
   } finally {
     await db.destroy();
+  }
+}
+
+async function runJob(config: ReturnType<typeof loadConfig>, name: string): Promise<number> {
+  const job = jobs.find((candidate) => candidate.name === name);
+  if (job === undefined) {
+    console.error(`Unknown job: ${name}\n\n${usage}`);
+    return 2;
+  }
+  const deps = await createDeps(config);
+  try {
+    console.log(JSON.stringify({ job: name, ...await job.run(deps) }));
+    return 0;
+  } finally {
+    await deps.background.drain();
+    deps.mailTransport.close();
+    await deps.db.destroy();
   }
 }
 

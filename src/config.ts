@@ -19,6 +19,10 @@ export interface Config {
   jwtSecret: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The product's name in every message. */
+  productName: string;
+  /** Base of the links in email: `PUBLIC_URL`, or a product's own front end. */
+  emailLinkBaseUrl: string;
   deletionGraceDays: number;
   /** How many proxy hops in front of Vestibule append to `X-Forwarded-For` (0: trust none). */
   trustProxyHops: number;
@@ -31,6 +35,9 @@ export interface Config {
     loginPerAccount: RateLimitRule;
     registerPerIp: RateLimitRule;
     refreshPerIp: RateLimitRule;
+    verificationResendPerUser: RateLimitRule;
+    passwordForgotPerIp: RateLimitRule;
+    passwordForgotPerEmail: RateLimitRule;
   };
   logRequests: boolean;
 }
@@ -53,6 +60,8 @@ const envSchema = z.object({
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   SMTP_URL: z.url().optional(),
   MAIL_FROM: z.string().min(3).default("Vestibule <no-reply@localhost>"),
+  PRODUCT_NAME: z.string().min(1).max(100).default("Vestibule"),
+  EMAIL_LINK_BASE_URL: z.url().optional(),
   DELETION_GRACE_DAYS: int(0, 365).default(14),
   TRUST_PROXY: z.string().regex(/^(true|false|\d+)$/, "must be true, false or a hop count")
     .default("false")
@@ -65,6 +74,9 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_ACCOUNT: rule.prefault("5/900"),
   RATE_LIMIT_REGISTER_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_REFRESH_PER_IP: rule.prefault("120/60"),
+  RATE_LIMIT_VERIFY_RESEND: rule.prefault("3/3600"),
+  RATE_LIMIT_PASSWORD_FORGOT_PER_IP: rule.prefault("10/3600"),
+  RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL: rule.prefault("3/3600"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });
 
@@ -91,16 +103,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
     databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, "vestibule.sqlite"),
     uploadDir: e.UPLOAD_DIR ?? join(e.DATA_DIR, "uploads"),
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    publicUrl,
     jwtSecret: e.JWT_SECRET,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    productName: e.PRODUCT_NAME,
+    emailLinkBaseUrl: (e.EMAIL_LINK_BASE_URL ?? publicUrl).replace(/\/+$/, ""),
     deletionGraceDays: e.DELETION_GRACE_DAYS,
     trustProxyHops: e.TRUST_PROXY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
@@ -112,6 +127,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,
       registerPerIp: e.RATE_LIMIT_REGISTER_PER_IP,
       refreshPerIp: e.RATE_LIMIT_REFRESH_PER_IP,
+      verificationResendPerUser: e.RATE_LIMIT_VERIFY_RESEND,
+      passwordForgotPerIp: e.RATE_LIMIT_PASSWORD_FORGOT_PER_IP,
+      passwordForgotPerEmail: e.RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL,
     },
     logRequests: e.LOG_REQUESTS,
   };

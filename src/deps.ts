@@ -1,10 +1,14 @@
+import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Background } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { jsonLogger, type Logger } from "./log.ts";
+import { Outbox } from "./mail/outbox.ts";
+import { fileTransport, type MailTransport, smtpTransport } from "./mail/transport.ts";
 import { AccessTokens } from "./services/access_tokens.ts";
 import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
 import { RateLimiter } from "./services/rate_limiter.ts";
@@ -18,6 +22,9 @@ export interface Deps {
   passwords: PasswordHasher;
   accessTokens: AccessTokens;
   rateLimiter: RateLimiter;
+  mailTransport: MailTransport;
+  outbox: Outbox;
+  background: Background;
 }
 
 /**
@@ -28,20 +35,38 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   mkdirSync(config.dataDir, { recursive: true });
   const db = overrides.db ?? openDatabase(config.databasePath);
   await migrateToLatest(db);
+  const secret = loadServerSecret(config);
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? jsonLogger;
+  const background = overrides.background ?? new Background(log);
+  const mailTransport = overrides.mailTransport ??
+    (config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(join(config.dataDir, "mail")));
   return {
     db,
-    clock: overrides.clock ?? systemClock,
+    clock,
     config,
-    log: overrides.log ?? jsonLogger,
+    log,
     passwords: overrides.passwords ?? argon2idHasher(),
     accessTokens: overrides.accessTokens ??
-      new AccessTokens(loadJwtSecret(config), config.accessTokenTtlSeconds),
+      new AccessTokens(secret, config.accessTokenTtlSeconds),
     rateLimiter: overrides.rateLimiter ?? new RateLimiter(),
+    mailTransport,
+    background,
+    outbox: overrides.outbox ?? new Outbox({
+      db,
+      clock,
+      transport: mailTransport,
+      // Its own key, derived from the server secret: the JWT key never seals anything.
+      key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
+      from: config.mailFrom,
+      log,
+      background,
+    }),
   };
 }
 
 /** `JWT_SECRET` when set; otherwise a 32-byte secret generated once into `$DATA_DIR/jwt_secret`. */
-function loadJwtSecret(config: Config): Uint8Array {
+function loadServerSecret(config: Config): Uint8Array {
   if (config.jwtSecret !== undefined) return new TextEncoder().encode(config.jwtSecret);
   const path = join(config.dataDir, "jwt_secret");
   if (!existsSync(path)) {

@@ -2,26 +2,31 @@ import { loadConfig } from "./config.ts";
 import type { Config } from "./config.ts";
 import { createDeps, type Deps } from "./deps.ts";
 import { createHandler } from "./http/handler.ts";
+import { jobs } from "./jobs/jobs.ts";
+import { startScheduler } from "./jobs/scheduler.ts";
 
 /** A running Vestibule: where it listens, and how to stop it cleanly. */
 export interface RunningServer {
   deps: Deps;
   url: string;
   port: number;
-  /** Stops accepting, drains requests in flight, then closes the database. */
+  /** Stops accepting, drains requests, jobs and background work, then closes the database. */
   shutdown(): Promise<void>;
 }
 
 /**
- * Starts the service: dependencies, the HTTP edge, and (in later capabilities) the scheduler.
- * `overrides` replaces parts of the dependencies; tests pass their clock and logger here.
+ * Starts the service: dependencies, the HTTP edge and the scheduler. `overrides` replaces parts
+ * of the dependencies; tests pass their clock, logger and mail transport here, and
+ * `startJobs: false` leaves the schedule to them (they run jobs directly).
  */
 export async function startServer(
   config: Config = loadConfig(Deno.env.toObject()),
   overrides: Partial<Deps> = {},
+  options: { startJobs?: boolean } = {},
 ): Promise<RunningServer> {
   const deps = await createDeps(config, overrides);
   const handler = createHandler(deps);
+  const scheduler = startScheduler(deps, options.startJobs === false ? [] : jobs);
   const server = Deno.serve({
     port: config.port,
     hostname: config.host,
@@ -35,6 +40,10 @@ export async function startServer(
     url: `http://${host}:${port}`,
     shutdown: async () => {
       await server.shutdown();
+      await scheduler.stop();
+      await deps.background.drain();
+      await deps.outbox.idle();
+      deps.mailTransport.close();
       await deps.db.destroy();
     },
   };

@@ -63,3 +63,24 @@ export const signedInOutput = tokenPairOutput.extend({
   deletion_cancelled: z.literal(true).optional()
     .meta({ description: "Present when this sign-in cancelled a pending account deletion" }),
 }).meta({ id: "SignedIn" });
+
+/** An emailed token as typed or pasted: bounded, never echoed back. */
+const emailedToken = (message: string) => z.string().min(1, message).max(256, message);
+
+export const verifyEmailInput = z.strictObject({
+  token: emailedToken("Invalid verification token"),
+});
+
+export const forgotPasswordInput = z.strictObject({ email: emailInput });
+
+export const resetPasswordInput = z.strictObject({
+  token: emailedToken("Invalid reset token"),
+  new_password: newPassword,
+});
+
+export const changeEmailInput = z.strictObject({
+  new_email: emailInput,
+  password: presentedPassword,
+});
+
+export const emailUpdatedOutput = z.object({ message: z.string(), email: z.string() });

@@ -7,7 +7,9 @@ import {
 } from "../data/users.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
+import { templates } from "../mail/templates.ts";
 import { audit, type RequestMeta } from "./audit.ts";
+import { enqueueVerificationMail } from "./email_verification.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 import { type Profile, toProfile } from "./profile.ts";
@@ -31,8 +33,8 @@ function assertPasswordRequirements(password: string): void {
 }
 
 /**
- * Creates an account and signs it in. The email is stored lower-cased and is unique
- * case-insensitively.
+ * Creates an account, signs it in and mails a verification link (in the same transaction). The
+ * email is stored lower-cased and is unique case-insensitively.
  * @throws {DomainError} `EMAIL_TAKEN`, `WEAK_PASSWORD`, `RATE_LIMITED` (per IP)
  */
 export async function register(
@@ -49,7 +51,7 @@ export async function register(
   const id = crypto.randomUUID();
   const at = now.toISOString();
   try {
-    return await deps.db.transaction().execute(async (trx) => {
+    const signedIn = await deps.db.transaction().execute(async (trx) => {
       await insertUser(trx, {
         id,
         email,
@@ -62,10 +64,13 @@ export async function register(
         updated_at: at,
       });
       await audit(trx, "user.registered", id, meta, now);
+      await enqueueVerificationMail(deps, trx, { id, email }, now);
       const pair = await startSession(deps, trx, id, meta);
       const user = await findUserById(trx, id);
       return { ...pair, user: toProfile(user!) };
     });
+    deps.outbox.nudge();
+    return signedIn;
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("EMAIL_TAKEN"); // lost a race for the address
     throw error;
@@ -155,7 +160,7 @@ export async function updateProfile(
 
 /**
  * Changes the member's password after checking the current one; every other session is revoked,
- * the caller's own stays signed in.
+ * the caller's own stays signed in, and the member is told by mail.
  * @throws {DomainError} `CURRENT_PASSWORD_INCORRECT`, `WEAK_PASSWORD`, `SAME_PASSWORD`
  */
 export async function changePassword(

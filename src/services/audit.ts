@@ -16,7 +16,13 @@ export type AuditEventName =
   | "password.changed"
   | "session.revoked"
   | "sessions.revoked_all"
-  | "profile.updated";
+  | "profile.updated"
+  | "email.verification_sent"
+  | "email.verified"
+  | "email.change_requested"
+  | "email.changed"
+  | "password.reset_requested"
+  | "password.reset";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(

@@ -55,7 +55,8 @@ export async function startTestServer(
     info: (f) => logs.push(f),
     error: (f) => logs.push({ ...f, level: "error" }),
   };
-  const server = await startServer(config, { clock, log, ...overrides });
+  // Jobs run when a test says so (server.deps / runJob), not on the wall clock's schedule.
+  const server = await startServer(config, { clock, log, ...overrides }, { startJobs: false });
 
   async function api(
     method: string,

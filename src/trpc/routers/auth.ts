@@ -1,14 +1,20 @@
 import { login, register } from "../../services/accounts.ts";
 import { logout, refreshSession } from "../../services/sessions.ts";
+import { resendVerification, verifyEmail } from "../../services/email_verification.ts";
+import { requestPasswordReset, resetPassword } from "../../services/password_reset.ts";
 import {
+  emailUpdatedOutput,
+  forgotPasswordInput,
   loginInput,
   refreshTokenInput,
   registerInput,
+  resetPasswordInput,
   signedInOutput,
   tokenPairOutput,
+  verifyEmailInput,
 } from "../../schemas/auth.ts";
 import { messageOutput } from "../../schemas/common.ts";
-import { publicProcedure, router } from "../init.ts";
+import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["auth"];
 
@@ -91,5 +97,84 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       await logout(ctx.deps, input.refresh_token, ctx.meta);
       return { message: "Logged out" };
+    }),
+
+  verifyEmail: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/verify-email",
+        tags,
+        protect: false,
+        summary: "Confirm your email address",
+        description: "Uses the token from the verification mail; it works once.",
+        errorResponses: { 400: "Invalid verification token" },
+      },
+    })
+    .input(verifyEmailInput)
+    .output(emailUpdatedOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { email } = await verifyEmail(ctx.deps, input.token, ctx.meta);
+      return { message: "Email verified", email };
+    }),
+
+  resendVerification: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/verify-email/resend",
+        tags,
+        summary: "Send a new verification link",
+        description: "Mails a new link to your address; earlier links stop working.",
+        errorResponses: {
+          400: "Email already verified",
+          401: "Authentication required",
+          429: "Too many requests",
+        },
+      },
+    })
+    .output(messageOutput)
+    .mutation(async ({ ctx }) => {
+      await resendVerification(ctx.deps, ctx.auth, ctx.meta);
+      return { message: "Verification email sent" };
+    }),
+
+  forgotPassword: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/password/forgot",
+        tags,
+        protect: false,
+        summary: "Ask for a password reset link",
+        description: "Answers 202 the same way whether or not the address has an account.",
+        errorResponses: { 400: "Invalid input", 429: "Too many requests" },
+      },
+      successStatus: 202,
+    })
+    .input(forgotPasswordInput)
+    .output(messageOutput)
+    .mutation(({ ctx, input }) => {
+      requestPasswordReset(ctx.deps, input.email, ctx.meta);
+      return { message: "If an account exists for that address, a reset link is on its way" };
+    }),
+
+  resetPassword: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/password/reset",
+        tags,
+        protect: false,
+        summary: "Set a new password with a reset token",
+        description: "Every session is signed out; the member is told by mail.",
+        errorResponses: { 400: "Invalid reset token" },
+      },
+    })
+    .input(resetPasswordInput)
+    .output(messageOutput)
+    .mutation(async ({ ctx, input }) => {
+      await resetPassword(ctx.deps, input, ctx.meta);
+      return { message: "Password has been reset" };
     }),
 });

@@ -1,6 +1,13 @@
 import { changePassword, updateProfile } from "../../services/accounts.ts";
 import { listSessions, revokeAllSessions, revokeSession } from "../../services/sessions.ts";
-import { changePasswordInput, profileOutput } from "../../schemas/auth.ts";
+import { confirmEmailChange, requestEmailChange } from "../../services/email_change.ts";
+import {
+  changeEmailInput,
+  changePasswordInput,
+  emailUpdatedOutput,
+  profileOutput,
+  verifyEmailInput,
+} from "../../schemas/auth.ts";
 import { messageOutput } from "../../schemas/common.ts";
 import {
   logoutAllOutput,
@@ -8,7 +15,7 @@ import {
   sessionsOutput,
   updateProfileInput,
 } from "../../schemas/users.ts";
-import { protectedProcedure, router } from "../init.ts";
+import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
 const unauthorized = { 401: "Authentication required" };
@@ -112,5 +119,43 @@ export const usersRouter = router({
     .mutation(async ({ ctx }) => {
       const revoked = await revokeAllSessions(ctx.deps, ctx.auth, ctx.meta);
       return { message: "Logged out of all sessions", revoked };
+    }),
+
+  changeEmail: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/email/change",
+        tags,
+        summary: "Change your email address",
+        description:
+          "Mails a confirmation link to the new address; the address changes when it is used.",
+        errorResponses: { 400: "Email already registered", 401: "Invalid password" },
+      },
+    })
+    .input(changeEmailInput)
+    .output(messageOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { email } = await requestEmailChange(ctx.deps, ctx.auth, input, ctx.meta);
+      return { message: `Verification email sent to ${email}` };
+    }),
+
+  verifyEmailChange: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/email/verify",
+        tags,
+        protect: false,
+        summary: "Confirm a new email address",
+        description: "Uses the token mailed to the new address; no bearer token needed.",
+        errorResponses: { 400: "Invalid verification token" },
+      },
+    })
+    .input(verifyEmailInput)
+    .output(emailUpdatedOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { email } = await confirmEmailChange(ctx.deps, input.token, ctx.meta);
+      return { message: "Email updated successfully", email };
     }),
 });

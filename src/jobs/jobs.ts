@@ -1,0 +1,6 @@
+import { deliverMailJob } from "./deliver_mail.ts";
+import { pruneTokensJob } from "./prune_tokens.ts";
+import type { Job } from "./scheduler.ts";
+
+/** Every scheduled job, by the name `deno task cli run-job <name>` takes. */
+export const jobs: readonly Job[] = [deliverMailJob, pruneTokensJob];

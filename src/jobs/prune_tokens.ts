@@ -1,0 +1,46 @@
+import type { Db } from "../data/database.ts";
+import type { Job } from "./scheduler.ts";
+
+const RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Deletes what no longer serves: refresh tokens past their expiry, sessions revoked or expired
+ * more than 30 days ago (with their tokens), email tokens used or expired, and mail sent more
+ * than 30 days ago.
+ *
+ * Spent refresh tokens of live sessions are kept until they expire: replaying one is how theft
+ * is detected, and a deleted one would only be "unknown".
+ */
+export async function pruneTokens(db: Db, now: Date): Promise<Record<string, number>> {
+  const at = now.toISOString();
+  const retention = new Date(now.getTime() - RETENTION_MS).toISOString();
+  return await db.transaction().execute(async (trx) => {
+    const sessions = await trx.deleteFrom("sessions")
+      .where((eb) =>
+        eb.or([
+          eb.and([eb("revoked_at", "is not", null), eb("revoked_at", "<", retention)]),
+          eb("expires_at", "<", retention),
+        ])
+      ).executeTakeFirst();
+    const refreshTokens = await trx.deleteFrom("refresh_tokens").where("expires_at", "<=", at)
+      .executeTakeFirst();
+    const emailTokens = await trx.deleteFrom("email_tokens")
+      .where((eb) => eb.or([eb("used_at", "is not", null), eb("expires_at", "<=", at)]))
+      .executeTakeFirst();
+    const mail = await trx.deleteFrom("outbox")
+      .where("status", "=", "sent").where("sent_at", "<", retention).executeTakeFirst();
+    return {
+      sessions: Number(sessions.numDeletedRows),
+      refresh_tokens: Number(refreshTokens.numDeletedRows),
+      email_tokens: Number(emailTokens.numDeletedRows),
+      mail: Number(mail.numDeletedRows),
+    };
+  });
+}
+
+/** Runs `pruneTokens` daily at 03:17. */
+export const pruneTokensJob: Job = {
+  name: "prune-tokens",
+  schedule: "0 17 3 * * *",
+  run: (deps) => pruneTokens(deps.db, deps.clock.now()),
+};

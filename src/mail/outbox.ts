@@ -1,0 +1,194 @@
+import type { Background } from "../background.ts";
+import type { Clock } from "../clock.ts";
+import type { Db } from "../data/database.ts";
+import type { Logger } from "../log.ts";
+import { openWithToken, sealWithToken } from "../services/tokens.ts";
+import { SECRET } from "./templates.ts";
+import type { RenderedMail } from "./templates.ts";
+import type { MailTransport } from "./transport.ts";
+
+/** A message to enqueue: who it is for and what it says; `secret` fills its link. */
+export interface NewMail extends RenderedMail {
+  userId: string | null;
+  kind: string;
+  to: string;
+  secret?: string;
+}
+
+/** What one delivery run did. */
+export interface DeliveryReport {
+  sent: number;
+  failed: number;
+}
+
+/** Attempts before a message is set aside as `failed` (kept, with its last error). */
+export const MAX_ATTEMPTS = 8;
+/** While one process sends a message, others leave it alone this long. */
+const CLAIM_LEASE_MS = 5 * 60_000;
+const BATCH = 50;
+
+/** Seconds to wait after the n-th failed attempt: 30 s, 1 min, 2 min, … capped at 1 h. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(30 * 2 ** (attempts - 1), 3600);
+}
+
+/**
+ * The durable outbox. A message is written in the transaction of the change that causes it, so a
+ * rolled-back change sends nothing and a committed one is never lost; the scheduler (and a nudge
+ * after each commit) delivers it.
+ *
+ * Delivery is at least once: a message is claimed (leased) before it is sent and marked sent after
+ * the server accepts it. Only a crash between acceptance and the mark can send it twice, and the
+ * copy carries the same `Message-ID`. Link tokens are stored sealed under a server key, never in
+ * plaintext, and dropped once the message is sent.
+ */
+export class Outbox {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #transport: MailTransport;
+  readonly #key: string;
+  readonly #from: string;
+  readonly #log: Logger;
+  readonly #background: Background;
+  #queue: Promise<DeliveryReport> = Promise.resolve({ sent: 0, failed: 0 });
+  #pendingNudge = false;
+
+  constructor(options: {
+    db: Db;
+    clock: Clock;
+    transport: MailTransport;
+    key: string;
+    from: string;
+    log: Logger;
+    background: Background;
+  }) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#transport = options.transport;
+    this.#key = options.key;
+    this.#from = options.from;
+    this.#log = options.log;
+    this.#background = options.background;
+  }
+
+  /** Writes a message in the caller's transaction; nothing is sent until that commits. */
+  async enqueue(trx: Db, mail: NewMail): Promise<void> {
+    const now = this.#clock.now().toISOString();
+    await trx.insertInto("outbox").values({
+      user_id: mail.userId,
+      kind: mail.kind,
+      recipient: mail.to,
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      secret_sealed: mail.secret === undefined ? null : await sealWithToken(this.#key, mail.secret),
+      next_attempt_at: now,
+      created_at: now,
+    }).execute();
+  }
+
+  /** Asks for a delivery run soon, after the current one; call it after a commit that enqueued. */
+  nudge(): void {
+    if (this.#pendingNudge) return;
+    this.#pendingNudge = true;
+    this.#background.run("mail delivery", () => {
+      this.#pendingNudge = false;
+      return this.deliverDue();
+    });
+  }
+
+  /** Resolves when no delivery run is in progress. */
+  async idle(): Promise<void> {
+    await this.#queue.catch(() => {});
+  }
+
+  /** Delivers every message that is due now; runs never overlap within this process. */
+  deliverDue(): Promise<DeliveryReport> {
+    this.#queue = this.#queue.catch(() => ({ sent: 0, failed: 0 })).then(() => this.#deliverAll());
+    return this.#queue;
+  }
+
+  async #deliverAll(): Promise<DeliveryReport> {
+    const report = { sent: 0, failed: 0 };
+    const seen = new Set<number>();
+    for (;;) {
+      const now = this.#clock.now();
+      const due = await this.#db.selectFrom("outbox").selectAll()
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", now.toISOString())
+        .orderBy("id").limit(BATCH).execute();
+      const fresh = due.filter((row) => !seen.has(row.id));
+      if (fresh.length === 0) return report;
+      for (const row of fresh) {
+        seen.add(row.id);
+        if (await this.#deliverOne(row, now)) report.sent++;
+        else report.failed++;
+      }
+    }
+  }
+
+  async #deliverOne(
+    row: {
+      id: number;
+      next_attempt_at: string;
+      secret_sealed: string | null;
+      attempts: number;
+      recipient: string;
+      subject: string;
+      text_body: string;
+      html_body: string;
+    },
+    now: Date,
+  ): Promise<boolean> {
+    const claimed = await this.#db.updateTable("outbox")
+      .set({ next_attempt_at: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString() })
+      .where("id", "=", row.id).where("status", "=", "pending")
+      .where("next_attempt_at", "=", row.next_attempt_at)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows !== 1n) return false; // another process has it
+    const attempts = row.attempts + 1;
+    try {
+      const secret = row.secret_sealed === null
+        ? ""
+        : await openWithToken(this.#key, row.secret_sealed);
+      if (secret === null) {
+        throw new Error("the link token cannot be unsealed with this server key");
+      }
+      await this.#transport.send({
+        messageId: `<outbox-${row.id}@vestibule>`,
+        from: this.#from,
+        to: row.recipient,
+        subject: row.subject,
+        text: row.text_body.replaceAll(SECRET, secret),
+        html: row.html_body.replaceAll(SECRET, secret),
+      });
+      await this.#db.updateTable("outbox")
+        .set({
+          status: "sent",
+          sent_at: this.#clock.now().toISOString(),
+          attempts,
+          secret_sealed: null,
+          last_error: null,
+        })
+        .where("id", "=", row.id).execute();
+      return true;
+    } catch (error) {
+      const retryAt = new Date(now.getTime() + backoffSeconds(attempts) * 1000).toISOString();
+      await this.#db.updateTable("outbox")
+        .set({
+          attempts,
+          last_error: String(error instanceof Error ? error.message : error).slice(0, 1000),
+          next_attempt_at: retryAt,
+          status: attempts >= MAX_ATTEMPTS ? "failed" : "pending",
+        })
+        .where("id", "=", row.id).execute();
+      this.#log.error({
+        msg: "mail not delivered",
+        outbox_id: row.id,
+        attempts,
+        error: String(error),
+      });
+      return false;
+    }
+  }
+}

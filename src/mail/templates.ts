@@ -1,0 +1,92 @@
+/** What a template makes: the parts of a message. Links hold `{{secret}}` for their token. */
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** The placeholder the outbox replaces with a link's token at delivery time. */
+export const SECRET = "{{secret}}";
+
+const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function layout(
+  product: string,
+  lines: string[],
+  action?: { label: string; url: string },
+): RenderedMail["html"] {
+  const body = lines.map((line) => `<p>${escape(line)}</p>`).join("\n");
+  const button = action
+    ? `<p><a href="${
+      escape(action.url)
+    }" style="display:inline-block;padding:10px 16px;background:#1f6feb;color:#fff;text-decoration:none;border-radius:6px">${
+      escape(action.label)
+    }</a></p>
+<p style="color:#555;font-size:13px">Or open this link: ${escape(action.url)}</p>`
+    : "";
+  return `<!doctype html><html><body style="font-family:sans-serif;max-width:560px">
+<h2>${escape(product)}</h2>
+${body}
+${button}
+</body></html>`;
+}
+
+function mail(
+  product: string,
+  subject: string,
+  lines: string[],
+  action?: { label: string; url: string },
+): RenderedMail {
+  const text = [
+    ...lines,
+    ...(action ? ["", `${action.label}: ${action.url}`] : []),
+    "",
+    `— ${product}`,
+  ]
+    .join("\n");
+  return { subject: `${product}: ${subject}`, text, html: layout(product, lines, action) };
+}
+
+const NOT_YOU = "If this was not you, reset your password at once and sign out every session.";
+
+/** The link, to a page of `linkBase`, that carries a token. */
+export function tokenLink(linkBase: string, page: string): string {
+  return `${linkBase}/${page}?token=${SECRET}`;
+}
+
+/** The messages Vestibule sends, one function each. */
+export const templates = {
+  verifyEmail: (product: string, linkBase: string) =>
+    mail(product, "confirm your email address", [
+      "Welcome! Confirm that this address is yours to finish setting up your account.",
+      "The link works once and expires in 24 hours. If you did not sign up, ignore this message.",
+    ], { label: "Confirm email address", url: tokenLink(linkBase, "verify-email") }),
+
+  confirmEmailChange: (product: string, linkBase: string, newEmail: string) =>
+    mail(product, "confirm your new email address", [
+      `Someone asked to change the email address of a ${product} account to ${newEmail}.`,
+      "Confirm it to make the change. The link works once and expires in 24 hours.",
+      "If this was not you, ignore this message: nothing changes.",
+    ], { label: "Confirm new address", url: tokenLink(linkBase, "confirm-email-change") }),
+
+  emailChanged: (product: string, newEmail: string) =>
+    mail(product, "your email address was changed", [
+      `The email address of your ${product} account was changed to ${newEmail}.`,
+      "You will receive messages there from now on.",
+      NOT_YOU,
+    ]),
+
+  resetPassword: (product: string, linkBase: string) =>
+    mail(product, "reset your password", [
+      "Someone asked to reset the password of your account.",
+      "The link works once and expires in 1 hour. If you did not ask, ignore this message: your password stays as it is.",
+    ], { label: "Choose a new password", url: tokenLink(linkBase, "reset-password") }),
+
+  passwordChanged: (product: string, how: "changed" | "reset") =>
+    mail(product, "your password was changed", [
+      `The password of your ${product} account was ${how}. ${
+        how === "reset" ? "Every session was signed out." : "Every other session was signed out."
+      }`,
+      NOT_YOU,
+    ]),
+};
