@@ -187,8 +187,15 @@ export async function changePassword(
     const revoked = await revokeSessions(trx, auth.userId, now.toISOString(), "password_changed", {
       except: auth.sessionId,
     });
+    await deps.outbox.enqueue(trx, {
+      userId: user.id,
+      kind: "password_changed",
+      to: user.email,
+      ...templates.passwordChanged(deps.config.productName, "changed"),
+    });
     await audit(trx, "password.changed", auth.userId, meta, now, {
       sessions_revoked: revoked.length,
     });
   });
+  deps.outbox.nudge();
 }

@@ -46,8 +46,17 @@ class BenchError extends Error {
 // ---------------------------------------------------------------------------------------------
 
 const cleanups: (() => Promise<void>)[] = [];
+/** wrk runs in flight, stopped first on an early exit (an interrupt, a failed sibling run). */
+const runningWrk = new Set<Deno.ChildProcess>();
 
 async function cleanup(): Promise<void> {
+  for (const child of runningWrk) {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
   while (cleanups.length > 0) {
     try {
       await cleanups.pop()!();
@@ -214,8 +223,8 @@ async function ensureWrk(): Promise<void> {
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-/** Parses wrk's `--latency` report. Exported for a quick check of the parser. */
-export function parseWrk(output: string): WrkResult {
+/** Parses the parts of wrk's `--latency` report that the table needs. */
+function parseWrk(output: string): WrkResult {
   const rps = output.match(/Requests\/sec:\s+([\d.]+)/);
   const p99 = output.match(/^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$/m);
   const total = output.match(/(\d+) requests in /);
@@ -246,8 +255,10 @@ async function wrk(label: string, options: WrkOptions): Promise<WrkResult> {
     ...(options.script === undefined ? [] : ["-s", options.script]),
     options.url,
   ];
-  const output = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" })
-    .output();
+  const child = new Deno.Command("wrk", { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  runningWrk.add(child);
+  const output = await child.output().finally(() => runningWrk.delete(child));
   const stdout = new TextDecoder().decode(output.stdout);
   if (!output.success) {
     const stderr = new TextDecoder().decode(output.stderr);
@@ -369,8 +380,10 @@ function ms(value: number): string {
   return `${value.toFixed(value >= 100 ? 0 : 2)} ms`;
 }
 
+/** Non-2xx/3xx responses out of all, plus socket errors when there were any. */
 function errors(result: WrkResult): string {
-  return `${result.non2xx + result.socketErrors}/${result.requests}`;
+  const sockets = result.socketErrors === 0 ? "" : ` +${result.socketErrors} socket`;
+  return `${result.non2xx} of ${result.requests}${sockets}`;
 }
 
 function verdict(met: boolean, missed: string[], what: string): string {
@@ -387,7 +400,7 @@ function table(rows: Row[]): string {
     ratio: "Ratio",
     target: "Target",
     result: "Result",
-    errors: "Errors",
+    errors: "Non-2xx",
   };
   const keys = Object.keys(header) as (keyof Row)[];
   const right = new Set<keyof Row>(["throughput", "p99", "ratio", "errors"]);
@@ -621,7 +634,7 @@ async function main(): Promise<void> {
   console.log(table(rows));
   console.log(
     `\nLogins running alongside the loaded /users/me: ${rate(background.rps)} logins/s ` +
-      `(errors ${errors(background)}). Total time ${
+      `(non-2xx ${errors(background)}). Total time ${
         ((performance.now() - started) / 1000).toFixed(0)
       } s.`,
   );
