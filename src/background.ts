@@ -23,6 +23,11 @@ export class Background {
     this.#running.add(promise);
   }
 
+  /** Waits until nothing is running (new work may start later). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running);
+  }
+
   /** Refuses new work and waits for what is running. */
   async drain(): Promise<void> {
     this.#closed = true;

@@ -7,6 +7,7 @@ import { describeError } from "../trpc/error_body.ts";
 import { readBodyLimited } from "./body.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { isLinkPage, serveLinkPage } from "./pages.ts";
 import { errorResponse, json } from "./responses.ts";
 import { createRestHandler, unhandled } from "./rest.ts";
 
@@ -16,8 +17,8 @@ export type Handler = (request: Request, info?: { remoteAddr: Deno.Addr }) => Pr
 const REST_PREFIX = "/api/v1";
 
 /**
- * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`)
- * and `/healthz`; anything else is a JSON 404. Every answer carries `X-Request-Id`, and every
+ * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`),
+ * `/healthz` and the pages emailed links open; anything else is a JSON 404. Every answer carries `X-Request-Id`, and every
  * request is logged as one JSON line without its query string (tokens may travel there).
  */
 export function createHandler(deps: Deps): Handler {
@@ -34,6 +35,7 @@ export function createHandler(deps: Deps): Handler {
     }
     if (path.startsWith("/trpc/")) return await trpc(request, ctx);
     if (path === "/healthz") return json({ status: "ok" });
+    if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
   }
 

@@ -5,6 +5,7 @@ import type { Deps } from "../../src/deps.ts";
 import type { Logger } from "../../src/log.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import type { AppRouter } from "../../src/trpc/app_router.ts";
+import { type ReadMail, readMailDir } from "./mail.ts";
 
 /** A JSON answer from the REST API. */
 export interface ApiResponse {
@@ -25,6 +26,10 @@ export interface TestServer extends RunningServer {
     options?: { body?: unknown; token?: string; headers?: HeadersInit },
   ): Promise<ApiResponse>;
   trpc(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** Waits for background work and mail delivery, then returns every `.eml` written so far. */
+  mailbox(): Promise<ReadMail[]>;
+  /** The messages sent to one address, oldest first. */
+  mailTo(address: string): Promise<ReadMail[]>;
   /** Registers a member and returns the sign-in answer. */
   register(email?: string, password?: string): Promise<ApiResponse["body"]>;
   close(): Promise<void>;
@@ -79,6 +84,12 @@ export async function startTestServer(
     };
   }
 
+  async function mailbox(): Promise<ReadMail[]> {
+    await server.deps.background.idle();
+    await server.deps.outbox.idle();
+    return await readMailDir(`${dataDir}/mail`);
+  }
+
   return {
     ...server,
     dataDir,
@@ -92,6 +103,8 @@ export async function startTestServer(
           headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
         })],
       }),
+    mailbox,
+    mailTo: async (address) => (await mailbox()).filter((mail) => mail.to === address),
     register: async (email = `member${++counter}@example.com`, password = "secure123") => {
       const response = await api("POST", "/auth/register", {
         body: { email, password, name: "Member" },
