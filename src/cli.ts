@@ -80,6 +80,7 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
   } finally {
     await deps.background.drain();
     deps.mailTransport.close();
+    deps.images.close();
     await deps.db.destroy();
   }
 }

@@ -30,6 +30,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   refreshReuseIntervalSeconds: number;
   maxBodyBytes: number;
+  /** How long one picture may take in the image workers before it is abandoned. */
+  imageTimeoutMs: number;
   rateLimits: {
     loginPerIp: RateLimitRule;
     loginPerAccount: RateLimitRule;
@@ -70,6 +72,7 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL: int(60, 31_536_000).default(30 * 86_400),
   REFRESH_REUSE_INTERVAL: int(0, 300).default(10),
   MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  IMAGE_TIMEOUT_MS: int(100, 120_000).default(10_000),
   RATE_LIMIT_LOGIN_PER_IP: rule.prefault("30/60"),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: rule.prefault("5/900"),
   RATE_LIMIT_REGISTER_PER_IP: rule.prefault("10/3600"),
@@ -122,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshReuseIntervalSeconds: e.REFRESH_REUSE_INTERVAL,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    imageTimeoutMs: e.IMAGE_TIMEOUT_MS,
     rateLimits: {
       loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,
       loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,

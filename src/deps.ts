@@ -6,12 +6,14 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
+import { type ImageProcessor, imageWorkerPool } from "./images/pool.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { Outbox } from "./mail/outbox.ts";
 import { fileTransport, type MailTransport, smtpTransport } from "./mail/transport.ts";
 import { AccessTokens } from "./services/access_tokens.ts";
 import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
 import { RateLimiter } from "./services/rate_limiter.ts";
+import { UploadStore } from "./storage/uploads.ts";
 
 /** Everything a service needs from the outside world, passed in so tests can choose it. */
 export interface Deps {
@@ -25,6 +27,8 @@ export interface Deps {
   mailTransport: MailTransport;
   outbox: Outbox;
   background: Background;
+  uploads: UploadStore;
+  images: ImageProcessor;
 }
 
 /**
@@ -52,6 +56,8 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     rateLimiter: overrides.rateLimiter ?? new RateLimiter(),
     mailTransport,
     background,
+    uploads: overrides.uploads ?? new UploadStore(config.uploadDir),
+    images: overrides.images ?? imageWorkerPool({ timeoutMs: config.imageTimeoutMs }),
     outbox: overrides.outbox ?? new Outbox({
       db,
       clock,

@@ -44,6 +44,7 @@ export async function startServer(
       await deps.background.drain();
       await deps.outbox.idle();
       deps.mailTransport.close();
+      deps.images.close();
       await deps.db.destroy();
     },
   };

@@ -1,16 +1,42 @@
-import { DomainError } from "../services/errors.ts";
+import { DomainError, type ErrorCode } from "../services/errors.ts";
+import { MAX_PICTURE_BYTES } from "../services/profile_picture.ts";
+
+/** Room for multipart boundaries and part headers around a picture of the maximum size. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+/** Whether a request carries `multipart/form-data`. */
+export function isMultipart(request: Request): boolean {
+  return /^multipart\/form-data\s*;/i.test(request.headers.get("content-type") ?? "");
+}
+
+/**
+ * The body limit for a request: uploads get the picture limit (refused with the upload's own
+ * message), everything else `maxBodyBytes`.
+ */
+export function bodyLimit(
+  request: Request,
+  maxBodyBytes: number,
+): { limit: number; code: ErrorCode } {
+  return isMultipart(request)
+    ? { limit: MAX_PICTURE_BYTES + MULTIPART_OVERHEAD, code: "FILE_TOO_LARGE" }
+    : { limit: maxBodyBytes, code: "PAYLOAD_TOO_LARGE" };
+}
 
 /**
  * Reads a request body, refusing it as soon as it passes `limit` bytes: a declared
  * `Content-Length` over the limit is refused before a byte is read, and a chunked body is cut off
  * at the limit, so a huge upload is never held in memory whole.
- * @throws {DomainError} `PAYLOAD_TOO_LARGE`
+ * @throws {DomainError} `tooLarge` (`PAYLOAD_TOO_LARGE` unless told otherwise)
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(
+  request: Request,
+  limit: number,
+  tooLarge: ErrorCode = "PAYLOAD_TOO_LARGE",
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > limit) throw new DomainError("PAYLOAD_TOO_LARGE");
+  if (declared > limit) throw new DomainError(tooLarge);
   if (request.body === null) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
@@ -19,9 +45,9 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel();
-      throw new DomainError("PAYLOAD_TOO_LARGE");
+      throw new DomainError(tooLarge);
     }
-    chunks.push(value);
+    chunks.push(value as Uint8Array<ArrayBuffer>);
   }
   if (chunks.length === 1) return chunks[0];
   const body = new Uint8Array(total);
@@ -50,5 +76,23 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw new DomainError("MALFORMED_JSON");
+  }
+}
+
+/**
+ * Reads a `multipart/form-data` body under the upload limit and parses it.
+ * @throws {DomainError} `NOT_MULTIPART`, `FILE_TOO_LARGE`, `MALFORMED_MULTIPART`
+ */
+export async function readMultipart(request: Request): Promise<FormData> {
+  if (!isMultipart(request)) throw new DomainError("NOT_MULTIPART");
+  const { limit, code } = bodyLimit(request, 0);
+  const bytes = await readBodyLimited(request, limit, code);
+  try {
+    return await new Response(bytes, {
+      headers: { "content-type": request.headers.get("content-type")! },
+    })
+      .formData();
+  } catch {
+    throw new DomainError("MALFORMED_MULTIPART");
   }
 }

@@ -4,7 +4,9 @@ import { DomainError } from "../services/errors.ts";
 import { appRouter } from "../trpc/app_router.ts";
 import { type Context, createContextInner } from "../trpc/context.ts";
 import { describeError } from "../trpc/error_body.ts";
-import { readBodyLimited } from "./body.ts";
+import { bodyLimit, readBodyLimited } from "./body.ts";
+import { customPaths, customRoutes } from "./custom_routes.ts";
+import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { isLinkPage, serveLinkPage } from "./pages.ts";
@@ -22,8 +24,11 @@ const REST_PREFIX = "/api/v1";
  * request is logged as one JSON line without its query string (tokens may travel there).
  */
 export function createHandler(deps: Deps): Handler {
-  const rest = createRestHandler(appRouter, { maxBodyBytes: deps.config.maxBodyBytes });
-  const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter));
+  const rest = createRestHandler(appRouter, {
+    maxBodyBytes: deps.config.maxBodyBytes,
+    customRoutes,
+  });
+  const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths));
 
   async function route(request: Request, url: URL, ctx: Context): Promise<Response> {
     const path = url.pathname;
@@ -34,6 +39,7 @@ export function createHandler(deps: Deps): Handler {
       return await rest(request, path.slice(REST_PREFIX.length).replace(/\/+$/, ""), url, ctx);
     }
     if (path.startsWith("/trpc/")) return await trpc(request, ctx);
+    if (path.startsWith("/uploads/")) return await serveUpload(request, path, deps.uploads);
     if (path === "/healthz") return json({ status: "ok" });
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
@@ -41,9 +47,10 @@ export function createHandler(deps: Deps): Handler {
 
   async function trpc(request: Request, ctx: Context): Promise<Response> {
     // Buffer the body under the limit first: tRPC's adapter would read any size.
+    const { limit, code } = bodyLimit(request, deps.config.maxBodyBytes);
     const body = request.body === null
       ? null
-      : await readBodyLimited(request, deps.config.maxBodyBytes).catch((error) => error);
+      : await readBodyLimited(request, limit, code).catch((error) => error);
     if (body instanceof DomainError) return errorResponse(describeError(body));
     const limited = body === null
       ? request

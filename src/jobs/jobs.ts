@@ -1,6 +1,7 @@
 import { deliverMailJob } from "./deliver_mail.ts";
 import { pruneTokensJob } from "./prune_tokens.ts";
+import { sweepFilesJob } from "./sweep_files.ts";
 import type { Job } from "./scheduler.ts";
 
 /** Every scheduled job, by the name `deno task cli run-job <name>` takes. */
-export const jobs: readonly Job[] = [deliverMailJob, pruneTokensJob];
+export const jobs: readonly Job[] = [deliverMailJob, pruneTokensJob, sweepFilesJob];

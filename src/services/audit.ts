@@ -22,7 +22,9 @@ export type AuditEventName =
   | "email.change_requested"
   | "email.changed"
   | "password.reset_requested"
-  | "password.reset";
+  | "password.reset"
+  | "profile_picture.updated"
+  | "profile_picture.removed";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(

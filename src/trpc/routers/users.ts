@@ -15,6 +15,8 @@ import {
   sessionsOutput,
   updateProfileInput,
 } from "../../schemas/users.ts";
+import { pictureInput, pictureOutput } from "../../schemas/profile_picture.ts";
+import { removeProfilePicture, setProfilePicture } from "../../services/profile_picture.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
@@ -157,5 +159,33 @@ export const usersRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { email } = await confirmEmailChange(ctx.deps, input.token, ctx.meta);
       return { message: "Email updated successfully", email };
+    }),
+
+  // REST: served by the edge (multipart), see src/http/profile_picture_route.ts.
+  uploadProfilePicture: protectedProcedure
+    .input(pictureInput)
+    .output(pictureOutput)
+    .mutation(async ({ ctx, input }) => {
+      const file = input.get("file");
+      const bytes = file instanceof File ? new Uint8Array(await file.arrayBuffer()) : null;
+      const { profile_picture } = await setProfilePicture(ctx.deps, ctx.auth, bytes, ctx.meta);
+      return { profile_picture, message: "Profile picture updated" };
+    }),
+
+  removeProfilePicture: protectedProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/users/me/profile-picture",
+        tags,
+        summary: "Remove your profile picture",
+        description: "Clears the picture from your profile and deletes the file.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(messageOutput)
+    .mutation(async ({ ctx }) => {
+      await removeProfilePicture(ctx.deps, ctx.auth, ctx.meta);
+      return { message: "Profile picture removed" };
     }),
 });
