@@ -27,23 +27,44 @@ export interface PasswordHasher {
 
 /**
  * Argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1), computed natively off the event loop
- * by `@node-rs/argon2` through `oslo/password`.
+ * by `@node-rs/argon2` through `oslo/password`. At most `concurrency` computations run at once
+ * (one per core by default): more threads than cores add no throughput and starve the event loop
+ * that serves everything else.
  */
-export function argon2idHasher(): PasswordHasher {
+export function argon2idHasher(concurrency = navigator.hardwareConcurrency ?? 2): PasswordHasher {
   const argon = new Argon2id();
+  const limit = semaphore(concurrency);
   let decoy: Promise<string> | undefined;
+  const verify = (hash: string, password: string) => limit(() => argon.verify(hash, password));
   return {
-    hash: (password) => argon.hash(password),
+    hash: (password) => limit(() => argon.hash(password)),
     verify: async (hash, password) => {
       try {
-        return await argon.verify(hash, password);
+        return await verify(hash, password);
       } catch {
         return false; // a malformed stored hash never lets anyone in
       }
     },
     verifyNothing: async (password) => {
-      decoy ??= argon.hash(crypto.randomUUID());
-      await argon.verify(await decoy, password);
+      decoy ??= limit(() => argon.hash(crypto.randomUUID()));
+      await verify(await decoy, password);
     },
+  };
+}
+
+/** Runs at most `size` of the tasks given to it at once, the rest in arrival order. */
+function semaphore(size: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }

@@ -1,0 +1,47 @@
+import type { Db, EmailTokenPurpose } from "./database.ts";
+
+/** Inserts an email token (its hash only). */
+export async function insertEmailToken(
+  db: Db,
+  token: {
+    user_id: string;
+    purpose: EmailTokenPurpose;
+    token_hash: string;
+    new_email: string | null;
+    created_at: string;
+    expires_at: string;
+  },
+): Promise<void> {
+  await db.insertInto("email_tokens").values(token).execute();
+}
+
+/** Marks every unused token of this member and purpose used: a newer request supersedes them. */
+export async function supersedeEmailTokens(
+  db: Db,
+  userId: string,
+  purpose: EmailTokenPurpose,
+  at: string,
+): Promise<void> {
+  await db.updateTable("email_tokens").set({ used_at: at })
+    .where("user_id", "=", userId).where("purpose", "=", purpose).where("used_at", "is", null)
+    .execute();
+}
+
+/**
+ * Spends the unused, unexpired token with this hash and purpose, atomically: of two concurrent
+ * callers one gets the token, the other `undefined`.
+ */
+export async function spendEmailToken(
+  db: Db,
+  tokenHash: string,
+  purpose: EmailTokenPurpose,
+  at: string,
+): Promise<{ user_id: string; new_email: string | null } | undefined> {
+  return await db.updateTable("email_tokens").set({ used_at: at })
+    .where("token_hash", "=", tokenHash)
+    .where("purpose", "=", purpose)
+    .where("used_at", "is", null)
+    .where("expires_at", ">", at)
+    .returning(["user_id", "new_email"])
+    .executeTakeFirst();
+}

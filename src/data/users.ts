@@ -1,0 +1,31 @@
+import type { Db, NewUser, UserRow, UserUpdate } from "./database.ts";
+
+/** The user with this id, or `undefined`. */
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  return await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** The user with this email, compared case-insensitively (the column is `COLLATE NOCASE`). */
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+}
+
+/** Inserts a user. Throws SQLite's unique-constraint error when the email is taken. */
+export async function insertUser(db: Db, user: NewUser): Promise<void> {
+  await db.insertInto("users").values(user).execute();
+}
+
+/** Applies `changes` to one user; returns the row as it now stands. */
+export async function updateUser(
+  db: Db,
+  id: string,
+  changes: UserUpdate,
+): Promise<UserRow | undefined> {
+  return await db.updateTable("users").set(changes).where("id", "=", id).returningAll()
+    .executeTakeFirst();
+}
+
+/** Whether an error is SQLite refusing a duplicate value in a unique column. */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
+}
