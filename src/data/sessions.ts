@@ -41,7 +41,12 @@ export async function insertSession(db: Db, session: SessionRow): Promise<void> 
 export async function touchSession(
   db: Db,
   id: string,
-  fields: { last_used_at: string; expires_at?: string; ip_address?: string | null; user_agent?: string | null },
+  fields: {
+    last_used_at: string;
+    expires_at?: string;
+    ip_address?: string | null;
+    user_agent?: string | null;
+  },
 ): Promise<void> {
   await db.updateTable("sessions").set(fields).where("id", "=", id).execute();
 }

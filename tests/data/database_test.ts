@@ -25,12 +25,22 @@ Deno.test("migrateToLatest() is idempotent and emails are unique case-insensitiv
     await migrateToLatest(db);
     await migrateToLatest(db);
     const user = (id: string, email: string) => ({
-      id, email, password_hash: "h", subscription_tier: "free", role: "member" as const,
-      status: "active" as const, created_at: "t", updated_at: "t",
+      id,
+      email,
+      password_hash: "h",
+      subscription_tier: "free",
+      role: "member" as const,
+      status: "active" as const,
+      created_at: "t",
+      updated_at: "t",
     });
     await db.insertInto("users").values(user("a", "a@example.com")).execute();
-    await assert.rejects(db.insertInto("users").values(user("b", "A@EXAMPLE.COM")).execute(), /UNIQUE/);
-    const found = await db.selectFrom("users").select("id").where("email", "=", "A@Example.com").execute();
+    await assert.rejects(
+      db.insertInto("users").values(user("b", "A@EXAMPLE.COM")).execute(),
+      /UNIQUE/,
+    );
+    const found = await db.selectFrom("users").select("id").where("email", "=", "A@Example.com")
+      .execute();
     assert.deepEqual(found.map((r) => r.id), ["a"]);
   } finally {
     await db.destroy();
@@ -41,10 +51,12 @@ Deno.test("the adapter reuses prepared statements and runs transactions atomical
   const db = openDatabase(":memory:");
   try {
     await migrateToLatest(db);
-    await assert.rejects(db.transaction().execute(async (trx) => {
-      await trx.insertInto("audit_events").values({ event: "x", created_at: "t" }).execute();
-      throw new Error("rollback");
-    }));
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto("audit_events").values({ event: "x", created_at: "t" }).execute();
+        throw new Error("rollback");
+      }),
+    );
     const rows = await db.selectFrom("audit_events").selectAll().execute();
     assert.equal(rows.length, 0);
   } finally {
