@@ -52,9 +52,13 @@ export function createHandler(deps: Deps): Handler {
       ? null
       : await readBodyLimited(request, limit, code).catch((error) => error);
     if (body instanceof DomainError) return errorResponse(describeError(body));
-    const limited = body === null
-      ? request
-      : new Request(request.url, { method: request.method, headers: request.headers, body });
+    // Always a fresh Request: tRPC reads `signal`, and Deno's own request signal costs
+    // per-request abort bookkeeping.
+    const limited = new Request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body,
+    });
     return await fetchRequestHandler({
       endpoint: "/trpc",
       req: limited,

@@ -28,14 +28,17 @@ interface Task {
 
 interface Slot {
   worker: Worker;
+  /** False until the worker has loaded its modules; tasks wait for a ready worker. */
+  ready: boolean;
   task: Task | null;
   timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
  * A small pool of Web Workers (one per core by default) running `processImage`, so decoding and
- * resizing never block the event loop that serves requests. Workers start on first use. A task
- * past `timeoutMs` is abandoned: its worker is terminated and replaced.
+ * resizing never block the event loop that serves requests. Workers start on first use, and a
+ * task's clock starts only once a worker has loaded its modules. A task past `timeoutMs` is
+ * abandoned: its worker is terminated and replaced.
  */
 export function imageWorkerPool(options: { size?: number; timeoutMs: number }): ImageProcessor {
   const size = Math.max(1, options.size ?? navigator.hardwareConcurrency ?? 2);
@@ -47,9 +50,15 @@ export function imageWorkerPool(options: { size?: number; timeoutMs: number }): 
   function spawn(): Slot {
     const slot: Slot = {
       worker: new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
+      ready: false,
       task: null,
     };
-    slot.worker.onmessage = (event: MessageEvent<WorkerResponse>) => finish(slot, event.data);
+    slot.worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
+      if ("ready" in event.data) {
+        slot.ready = true;
+        pump();
+      } else finish(slot, event.data);
+    };
     slot.worker.onerror = (event) => {
       event.preventDefault();
       replace(slot, new ImageRejected("undecodable"));
@@ -57,7 +66,7 @@ export function imageWorkerPool(options: { size?: number; timeoutMs: number }): 
     return slot;
   }
 
-  function finish(slot: Slot, response: WorkerResponse): void {
+  function finish(slot: Slot, response: Exclude<WorkerResponse, { ready: true }>): void {
     const task = slot.task;
     if (task === null || task.id !== response.id) return;
     clearTimeout(slot.timer);
@@ -78,12 +87,12 @@ export function imageWorkerPool(options: { size?: number; timeoutMs: number }): 
 
   function pump(): void {
     while (queue.length > 0) {
-      let slot = slots.find((s) => s.task === null);
-      if (slot === undefined && slots.length < size) {
-        slot = spawn();
-        slots.push(slot);
+      const slot = slots.find((s) => s.ready && s.task === null);
+      if (slot === undefined) {
+        // Start another worker while under the pool size and none is starting already.
+        if (slots.length < size && slots.every((s) => s.ready)) slots.push(spawn());
+        return;
       }
-      if (slot === undefined) return;
       const task = queue.shift()!;
       slot.task = task;
       slot.timer = setTimeout(() => replace(slot, new ImageTimeout()), options.timeoutMs);

@@ -4,6 +4,7 @@ import { ImageRejected, processImage } from "./process.ts";
 /** A request to the image worker and its answer. */
 export type WorkerRequest = { id: number; bytes: Uint8Array };
 export type WorkerResponse =
+  | { ready: true }
   | { id: number; ok: true; bytes: Uint8Array }
   | { id: number; ok: false; reason: string };
 
@@ -19,3 +20,6 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     self.postMessage({ id, ok: false, reason } satisfies WorkerResponse);
   }
 };
+
+// Modules are loaded: from now on a task's time is its own, not the worker's start-up.
+self.postMessage({ ready: true } satisfies WorkerResponse);

@@ -71,7 +71,9 @@ export async function startTestServer(
     const headers = new Headers(options.headers);
     if (options.token) headers.set("authorization", `Bearer ${options.token}`);
     let body: BodyInit | undefined;
-    if (options.body !== undefined) {
+    if (options.body instanceof FormData) {
+      body = options.body; // fetch sets the multipart content type and boundary
+    } else if (options.body !== undefined) {
       body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
