@@ -41,7 +41,7 @@ interface Slot {
  * abandoned: its worker is terminated and replaced.
  */
 export function imageWorkerPool(options: { size?: number; timeoutMs: number }): ImageProcessor {
-  const size = Math.max(1, options.size ?? navigator.hardwareConcurrency ?? 2);
+  const size = Math.max(1, options.size ?? (navigator.hardwareConcurrency ?? 2) - 1);
   const slots: Slot[] = [];
   const queue: Task[] = [];
   let nextId = 1;

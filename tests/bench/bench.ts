@@ -37,7 +37,7 @@ const DURATION = {
 };
 
 /** A failure that makes the numbers meaningless: reported without a stack trace, exit 1. */
-class BenchError extends Error {
+export class BenchError extends Error {
   override name = "BenchError";
 }
 
@@ -45,11 +45,11 @@ class BenchError extends Error {
 // Processes and clean-up
 // ---------------------------------------------------------------------------------------------
 
-const cleanups: (() => Promise<void>)[] = [];
+export const cleanups: (() => Promise<void>)[] = [];
 /** wrk runs in flight, stopped first on an early exit (an interrupt, a failed sibling run). */
 const runningWrk = new Set<Deno.ChildProcess>();
 
-async function cleanup(): Promise<void> {
+export async function cleanup(): Promise<void> {
   for (const child of runningWrk) {
     try {
       child.kill("SIGTERM");
@@ -66,7 +66,7 @@ async function cleanup(): Promise<void> {
   }
 }
 
-function delay(ms: number): Promise<void> {
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -82,7 +82,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-interface Server {
+export interface Server {
   name: string;
   url: string;
   /** The last lines the process wrote, for error messages. */
@@ -168,7 +168,7 @@ function jsonLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
-async function waitHealthy(server: Server, path: string): Promise<void> {
+export async function waitHealthy(server: Server, path: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (!server.alive()) throw new BenchError(`${server.name} exited:\n${server.tail()}`);
@@ -284,7 +284,34 @@ async function wrk(label: string, options: WrkOptions): Promise<WrkResult> {
 // Vestibule
 // ---------------------------------------------------------------------------------------------
 
-async function expectJson(response: Response, status: number, what: string): Promise<unknown> {
+/**
+ * Starts Vestibule (`src/main.ts`) in its own process on a free port with a fresh `dataDir`,
+ * request logging off and rate limits out of the way; resolves once it answers `/healthz`.
+ */
+export async function startVestibule(dataDir: string): Promise<Server> {
+  const service = await spawnServer("Vestibule", ["run", "--quiet", "-A", "src/main.ts"], {
+    DATA_DIR: dataDir,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_REQUESTS: "false",
+    RATE_LIMIT_LOGIN_PER_IP: UNLIMITED,
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: UNLIMITED,
+    RATE_LIMIT_REGISTER_PER_IP: UNLIMITED,
+    RATE_LIMIT_REFRESH_PER_IP: UNLIMITED,
+  }, (line) => {
+    const fields = jsonLine(line);
+    if (fields?.msg !== "listening" || typeof fields.url !== "string") return undefined;
+    return Number(new URL(fields.url).port);
+  });
+  await waitHealthy(service, "/healthz");
+  return service;
+}
+
+export async function expectJson(
+  response: Response,
+  status: number,
+  what: string,
+): Promise<unknown> {
   const text = await response.text();
   if (response.status !== status) {
     throw new BenchError(`${what}: expected ${status}, got ${response.status}: ${text}`);
@@ -292,7 +319,7 @@ async function expectJson(response: Response, status: number, what: string): Pro
   return JSON.parse(text);
 }
 
-async function registerMember(base: string, email: string): Promise<string> {
+export async function registerMember(base: string, email: string): Promise<string> {
   const response = await fetch(`${base}/api/v1/auth/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -459,23 +486,9 @@ async function main(): Promise<void> {
         return typeof port === "number" ? port : undefined;
       },
     ),
-    spawnServer("Vestibule", ["run", "--quiet", "-A", "src/main.ts"], {
-      DATA_DIR: dataDir,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_REQUESTS: "false",
-      RATE_LIMIT_LOGIN_PER_IP: UNLIMITED,
-      RATE_LIMIT_LOGIN_PER_ACCOUNT: UNLIMITED,
-      RATE_LIMIT_REGISTER_PER_IP: UNLIMITED,
-      RATE_LIMIT_REFRESH_PER_IP: UNLIMITED,
-    }, (line) => {
-      const fields = jsonLine(line);
-      if (fields?.msg !== "listening" || typeof fields.url !== "string") return undefined;
-      return Number(new URL(fields.url).port);
-    }),
+    startVestibule(dataDir),
   ]);
   await waitHealthy(bare, "/");
-  await waitHealthy(service, "/healthz");
 
   const email = `bench-${crypto.randomUUID()}@example.com`;
   const token = await registerMember(service.url, email);
