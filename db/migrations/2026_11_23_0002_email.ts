@@ -10,7 +10,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn(
       "purpose",
       "text",
-      (c) => c.notNull().check(sql`purpose in ('verify_email', 'change_email', 'reset_password')`),
+      (c) =>
+        c.notNull().check(
+          sql`purpose in ('verify_email', 'change_email', 'reset_password', 'cancel_deletion')`,
+        ),
     )
     .addColumn("token_hash", "text", (c) => c.notNull().unique())
     .addColumn("new_email", "text")
@@ -31,6 +34,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("text_body", "text", (c) => c.notNull())
     .addColumn("html_body", "text", (c) => c.notNull())
     .addColumn("secret_sealed", "text")
+    // 1: delete the row once sent (the notice to a purged member must not keep their address).
+    .addColumn("forget_after_send", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn(
       "status",
       "text",
@@ -45,6 +50,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("outbox_due").on("outbox").columns(["status", "next_attempt_at"])
     .execute();
   await db.schema.createIndex("outbox_user_id").on("outbox").column("user_id").execute();
+  // The purge deletes every message to a member's address.
+  await db.schema.createIndex("outbox_recipient").on("outbox").column("recipient").execute();
 }
 
 // deno-lint-ignore no-explicit-any

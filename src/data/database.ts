@@ -59,7 +59,11 @@ export interface AuditEventsTable {
   created_at: Timestamp;
 }
 
-export type EmailTokenPurpose = "verify_email" | "change_email" | "reset_password";
+export type EmailTokenPurpose =
+  | "verify_email"
+  | "change_email"
+  | "reset_password"
+  | "cancel_deletion";
 
 export interface EmailTokensTable {
   id: Generated<number>;
@@ -83,12 +87,87 @@ export interface OutboxTable {
   text_body: string;
   html_body: string;
   secret_sealed: string | null;
+  forget_after_send: Generated<number>;
   status: Generated<"pending" | "sent" | "failed">;
   attempts: Generated<number>;
   last_error: string | null;
   next_attempt_at: Timestamp;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+}
+
+export type CreditTransactionType = "grant" | "debit" | "refund" | "expire";
+export type JobStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** A member's ledger totals and counters, kept in step with every ledger row. */
+export interface CreditAccountsTable {
+  user_id: string;
+  /** The sum of the member's ledger amounts. */
+  balance: number;
+  granted: number;
+  spent: number;
+  refunded: number;
+  expired: number;
+  transaction_count: number;
+  grant_count: number;
+  debit_count: number;
+  refund_count: number;
+  expire_count: number;
+  last_transaction_at: Timestamp | null;
+}
+
+export interface CreditLotsTable {
+  id: string;
+  user_id: string;
+  source: string;
+  description: string | null;
+  granted: number;
+  /** What can still be spent (or is yet to be written off, once past `expires_at`). */
+  remaining: number;
+  /** What the expiry wrote off. */
+  expired: Generated<number>;
+  expires_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface JobsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  status: JobStatus;
+  credits_cost: number;
+  description: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  refunded_at: Timestamp | null;
+  debit_transaction_id: number | null;
+  refund_transaction_id: number | null;
+}
+
+export interface CreditTransactionsTable {
+  id: Generated<number>;
+  /** `null` once the member is purged: the ledger outlives its owner, anonymous. */
+  user_id: string | null;
+  type: CreditTransactionType;
+  amount: number;
+  balance_after: number;
+  description: string;
+  job_id: string | null;
+  lot_id: string | null;
+  /** 1, 2, 3… over the member's rows, in insertion order. */
+  seq: number;
+  /** 1, 2, 3… over the member's rows of this type. */
+  type_seq: number;
+  created_at: Timestamp;
+}
+
+export interface CreditDebitAllocationsTable {
+  transaction_id: number;
+  lot_id: string;
+  amount: number;
 }
 
 /** The whole schema, one interface per table. */
@@ -99,6 +178,11 @@ export interface Database {
   audit_events: AuditEventsTable;
   email_tokens: EmailTokensTable;
   outbox: OutboxTable;
+  credit_accounts: CreditAccountsTable;
+  credit_lots: CreditLotsTable;
+  jobs: JobsTable;
+  credit_transactions: CreditTransactionsTable;
+  credit_debit_allocations: CreditDebitAllocationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -113,13 +197,21 @@ export type Db = Kysely<Database>;
  * Opens (creating if needed) the SQLite file with the pragmas Vestibule relies on: WAL for
  * concurrent readers, `synchronous=FULL` so a committed change survives power loss, foreign keys
  * enforced, and a busy timeout so the CLI and the server can share the file.
+ *
+ * `synchronous: "NORMAL"` is for idempotent batch work only (the purge's own connection): a power
+ * loss may undo its last commits, which its next run redoes; it never loses a member's change.
+ * That connection also checkpoints the WAL less often (every 20,000 pages instead of 1,000).
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(
+  path: string,
+  options: { synchronous?: "FULL" | "NORMAL" } = {},
+): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new DatabaseSync(path);
   sqlite.exec(`
     PRAGMA journal_mode = WAL;
-    PRAGMA synchronous = FULL;
+    PRAGMA synchronous = ${options.synchronous === "NORMAL" ? "NORMAL" : "FULL"};
+    PRAGMA wal_autocheckpoint = ${options.synchronous === "NORMAL" ? 20_000 : 1000};
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
   `);

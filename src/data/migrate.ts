@@ -1,12 +1,14 @@
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import * as accounts from "../../db/migrations/2026_11_23_0001_accounts.ts";
 import * as email from "../../db/migrations/2026_11_23_0002_email.ts";
+import * as credits from "../../db/migrations/2026_11_23_0003_credits.ts";
 import type { Db } from "./database.ts";
 
 /** Every migration, statically imported so `deno compile` and the Docker image carry them. */
 const migrations: Record<string, Migration> = {
   "2026_11_23_0001_accounts": accounts,
   "2026_11_23_0002_email": email,
+  "2026_11_23_0003_credits": credits,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -20,13 +20,14 @@ const REST_PREFIX = "/api/v1";
 
 /**
  * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`),
- * `/healthz` and the pages emailed links open; anything else is a JSON 404. Every answer carries `X-Request-Id`, and every
- * request is logged as one JSON line without its query string (tokens may travel there).
+ * `/healthz`, `/uploads/*` and the pages emailed links open; anything else is a JSON 404. Every
+ * answer carries `X-Request-Id`, and every request is logged as one JSON line without its query
+ * string (tokens may travel there).
  */
 export function createHandler(deps: Deps): Handler {
   const rest = createRestHandler(appRouter, {
     maxBodyBytes: deps.config.maxBodyBytes,
-    customRoutes,
+    customRoutes: customRoutes(deps.config),
   });
   const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths));
 

@@ -38,6 +38,14 @@ const pages: Record<string, Page> = {
       return `Your email address is now ${email}.`;
     },
   },
+  "/cancel-deletion": {
+    title: "Keep your account",
+    button: "Cancel the deletion",
+    submit: async (ctx, form) => {
+      await createCaller(ctx).auth.cancelDeletion({ token: form.get("token") ?? "" });
+      return "Your account will not be deleted. Sign in again to use it.";
+    },
+  },
   "/reset-password": {
     title: "Choose a new password",
     button: "Set new password",

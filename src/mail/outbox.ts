@@ -13,6 +13,8 @@ export interface NewMail extends RenderedMail {
   kind: string;
   to: string;
   secret?: string;
+  /** Delete the row once sent, so no trace of the recipient stays (the purge's final notice). */
+  forgetAfterSend?: boolean;
 }
 
 /** What one delivery run did. */
@@ -82,6 +84,7 @@ export class Outbox {
       text_body: mail.text,
       html_body: mail.html,
       secret_sealed: mail.secret === undefined ? null : await sealWithToken(this.#key, mail.secret),
+      forget_after_send: mail.forgetAfterSend ? 1 : 0,
       next_attempt_at: now,
       created_at: now,
     }).execute();
@@ -130,6 +133,7 @@ export class Outbox {
   async #deliverOne(
     row: {
       id: number;
+      forget_after_send: number;
       next_attempt_at: string;
       secret_sealed: string | null;
       attempts: number;
@@ -162,15 +166,19 @@ export class Outbox {
         text: row.text_body.replaceAll(SECRET, secret),
         html: row.html_body.replaceAll(SECRET, secret),
       });
-      await this.#db.updateTable("outbox")
-        .set({
-          status: "sent",
-          sent_at: this.#clock.now().toISOString(),
-          attempts,
-          secret_sealed: null,
-          last_error: null,
-        })
-        .where("id", "=", row.id).execute();
+      if (row.forget_after_send) {
+        await this.#db.deleteFrom("outbox").where("id", "=", row.id).execute();
+      } else {
+        await this.#db.updateTable("outbox")
+          .set({
+            status: "sent",
+            sent_at: this.#clock.now().toISOString(),
+            attempts,
+            secret_sealed: null,
+            last_error: null,
+          })
+          .where("id", "=", row.id).execute();
+      }
       return true;
     } catch (error) {
       const retryAt = new Date(now.getTime() + backoffSeconds(attempts) * 1000).toISOString();

@@ -82,6 +82,27 @@ export const templates = {
       "The link works once and expires in 1 hour. If you did not ask, ignore this message: your password stays as it is.",
     ], { label: "Choose a new password", url: tokenLink(linkBase, "reset-password") }),
 
+  deletionScheduled: (product: string, linkBase: string, deletionDate: string) =>
+    mail(product, "your account will be deleted", [
+      `Your ${product} account is scheduled for deletion on ${
+        deletionDate.slice(0, 10)
+      } (${deletionDate}).`,
+      "Every session was signed out. Until that date you can change your mind: sign in again, or use the button below.",
+      "After it, your profile, sessions, pictures, credits and jobs are deleted for good; the financial record is kept for audit without your name or address.",
+    ], { label: "Keep my account", url: tokenLink(linkBase, "cancel-deletion") }),
+
+  deletionCancelled: (product: string) =>
+    mail(product, "your account will not be deleted", [
+      `The deletion of your ${product} account was cancelled. Your account is active again.`,
+      NOT_YOU,
+    ]),
+
+  accountPurged: (product: string) =>
+    mail(product, "your account has been deleted", [
+      `As you asked, your ${product} account and everything personal in it have now been deleted.`,
+      "The financial record of your transactions is kept for audit, without your name or email address. This is the last message you will receive from us.",
+    ]),
+
   passwordChanged: (product: string, how: "changed" | "reset") =>
     mail(product, "your password was changed", [
       `The password of your ${product} account was ${how}. ${

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 
@@ -47,11 +47,11 @@ export function fileTransport(dir: string): MailTransport {
   return {
     send: async (mail) => {
       const { message } = await composer.sendMail(mail) as { message: Uint8Array };
-      mkdirSync(dir, { recursive: true });
+      await mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${
         mail.messageId.replace(/[^\w.-]/g, "")
       }.eml`;
-      writeFileSync(join(dir, name), message);
+      await writeFile(join(dir, name), message);
     },
     close: () => {},
   };

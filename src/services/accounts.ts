@@ -10,6 +10,7 @@ import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
+import { restoreAccount } from "./account_deletion.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 import { type Profile, toProfile } from "./profile.ts";
@@ -79,7 +80,8 @@ export async function register(
 
 /**
  * Signs a member in. An unknown email costs one Argon2id verification like a wrong password, and
- * both answer the same. Signing in during the deletion grace period cancels the deletion.
+ * both answer the same. Signing in during the deletion grace period cancels the deletion (and a
+ * mail confirms it); past the deletion date the account no longer signs in.
  * @throws {DomainError} `INVALID_CREDENTIALS`; `RATE_LIMITED` per IP (all attempts) and per account
  *   (failed attempts)
  */
@@ -100,39 +102,32 @@ export async function login(
     ? (await deps.passwords.verifyNothing(input.password), false)
     : await deps.passwords.verify(user.password_hash, input.password);
 
-  if (user === undefined || !valid) {
+  // Past its deletion date an account is gone, whether or not the purge has run yet.
+  const purgeDue = user?.status === "pending_deletion" && user.deletion_date !== null &&
+    user.deletion_date <= now.toISOString();
+  if (user === undefined || !valid || purgeDue) {
     deps.rateLimiter.record(accountKey, loginPerAccount, now);
     await audit(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
-      reason: user === undefined ? "unknown_email" : "wrong_password",
+      reason: user === undefined ? "unknown_email" : purgeDue ? "deleted" : "wrong_password",
     });
     throw new DomainError("INVALID_CREDENTIALS");
   }
   deps.rateLimiter.reset(accountKey);
 
-  return await deps.db.transaction().execute(async (trx) => {
+  const signedIn = await deps.db.transaction().execute(async (trx) => {
     const cancelsDeletion = user.status === "pending_deletion";
-    const current = cancelsDeletion
-      ? await updateUser(trx, user.id, {
-        status: "active",
-        deletion_date: null,
-        updated_at: now.toISOString(),
-      })
-      : user;
-    await audit(
-      trx,
-      "sign_in.succeeded",
-      user.id,
-      meta,
-      now,
-      cancelsDeletion ? { deletion_cancelled: true } : undefined,
-    );
+    if (cancelsDeletion) await restoreAccount(deps, trx, user, meta, now, "sign_in");
+    await audit(trx, "sign_in.succeeded", user.id, meta, now);
     const pair = await startSession(deps, trx, user.id, meta);
+    const current = cancelsDeletion ? await findUserById(trx, user.id) : user;
     return {
       ...pair,
       user: toProfile(current!),
       ...(cancelsDeletion ? { deletion_cancelled: true as const } : {}),
     };
   });
+  if (signedIn.deletion_cancelled) deps.outbox.nudge();
+  return signedIn;
 }
 
 /**

@@ -24,7 +24,13 @@ export type AuditEventName =
   | "password.reset_requested"
   | "password.reset"
   | "profile_picture.updated"
-  | "profile_picture.removed";
+  | "profile_picture.removed"
+  | "account.deletion_requested"
+  | "account.deletion_cancelled"
+  | "account.purged"
+  | "credits.granted"
+  | "job.created"
+  | "job.status_changed";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(

@@ -7,6 +7,7 @@ export const EMAIL_TOKEN_TTL_SECONDS: Record<EmailTokenPurpose, number> = {
   verify_email: 24 * 3600,
   change_email: 24 * 3600,
   reset_password: 3600,
+  cancel_deletion: 365 * 86_400, // bounded in practice by the deletion date: see account_deletion
 };
 
 /**

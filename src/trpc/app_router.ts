@@ -1,11 +1,15 @@
 import { router } from "./init.ts";
+import { adminRouter } from "./routers/admin.ts";
 import { authRouter } from "./routers/auth.ts";
+import { creditsRouter } from "./routers/credits.ts";
 import { usersRouter } from "./routers/users.ts";
 
 /** The one router tree: served as tRPC at `/trpc` and as REST at `/api/v1`. */
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
+  credits: creditsRouter,
+  admin: adminRouter,
 });
 
 /** The type TypeScript clients import for end-to-end types. */

@@ -21,7 +21,7 @@ Deno.test("the edge", async (t) => {
     await t.step("a known path with the wrong method is 405 with Allow", async () => {
       const res = await server.api("PUT", "/users/me");
       assert.equal(res.status, 405);
-      assert.equal(res.headers.get("allow"), "GET, PATCH");
+      assert.equal(res.headers.get("allow"), "GET, PATCH, DELETE");
       assert.equal(res.body.detail, "Method not allowed");
     });
 

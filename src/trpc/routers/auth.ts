@@ -14,6 +14,8 @@ import {
   verifyEmailInput,
 } from "../../schemas/auth.ts";
 import { messageOutput } from "../../schemas/common.ts";
+import { cancelDeletionInput } from "../../schemas/account.ts";
+import { cancelDeletion } from "../../services/account_deletion.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["auth"];
@@ -176,5 +178,25 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       await resetPassword(ctx.deps, input, ctx.meta);
       return { message: "Password has been reset" };
+    }),
+
+  cancelDeletion: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/deletion/cancel",
+        tags,
+        protect: false,
+        summary: "Cancel a pending account deletion",
+        description:
+          "Uses the token from the deletion mail; the account is active again. Sign in afterwards.",
+        errorResponses: { 400: "Invalid cancellation token" },
+      },
+    })
+    .input(cancelDeletionInput)
+    .output(messageOutput)
+    .mutation(async ({ ctx, input }) => {
+      await cancelDeletion(ctx.deps, input.token, ctx.meta);
+      return { message: "Account deletion cancelled" };
     }),
 });

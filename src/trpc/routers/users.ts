@@ -17,6 +17,13 @@ import {
 } from "../../schemas/users.ts";
 import { pictureInput, pictureOutput } from "../../schemas/profile_picture.ts";
 import { removeProfilePicture, setProfilePicture } from "../../services/profile_picture.ts";
+import {
+  accountExportOutput,
+  deleteAccountInput,
+  deletionScheduledOutput,
+} from "../../schemas/account.ts";
+import { requestDeletion } from "../../services/account_deletion.ts";
+import { exportAccount } from "../../services/data_export.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
@@ -188,4 +195,28 @@ export const usersRouter = router({
       await removeProfilePicture(ctx.deps, ctx.auth, ctx.meta);
       return { message: "Profile picture removed" };
     }),
+
+  // REST: served by the edge (a DELETE with a JSON body), see src/http/delete_account_route.ts.
+  deleteMe: protectedProcedure
+    .input(deleteAccountInput)
+    .output(deletionScheduledOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { deletion_date } = await requestDeletion(ctx.deps, ctx.auth, input.password, ctx.meta);
+      return { message: "Account scheduled for deletion", deletion_date };
+    }),
+
+  export: protectedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/users/me/export",
+        tags,
+        summary: "Export your data",
+        description:
+          "Everything Vestibule holds about you, as one JSON document (data portability).",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(accountExportOutput)
+    .query(({ ctx }) => exportAccount(ctx.deps, ctx.auth)),
 });

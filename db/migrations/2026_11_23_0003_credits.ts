@@ -1,0 +1,133 @@
+import { type Kysely, sql } from "kysely";
+
+// Frozen in time: never import from src/, never edit once landed; write the next migration.
+
+// deno-lint-ignore no-explicit-any
+export async function up(db: Kysely<any>): Promise<void> {
+  // One row per member who ever held credits: the ledger's running totals and counters, written in
+  // the same transaction as every ledger row. Its first write also takes SQLite's write lock before
+  // a use case reads anything, so two processes (server, CLI) never race a read-then-write.
+  await db.schema.createTable("credit_accounts")
+    .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+    .addColumn("balance", "integer", (c) => c.notNull().defaultTo(0).check(sql`balance >= 0`))
+    .addColumn("granted", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("spent", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("refunded", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("expired", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("transaction_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("grant_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("debit_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("refund_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("expire_count", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("last_transaction_at", "text")
+    .execute();
+
+  await db.schema.createTable("credit_lots")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+    .addColumn("source", "text", (c) => c.notNull())
+    .addColumn("description", "text")
+    .addColumn("granted", "integer", (c) => c.notNull().check(sql`granted > 0`))
+    .addColumn("remaining", "integer", (c) => c.notNull())
+    .addColumn("expired", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("expires_at", "text")
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addCheckConstraint(
+      "credit_lots_amounts",
+      sql`remaining >= 0 and expired >= 0 and remaining + expired <= granted`,
+    )
+    .execute();
+  await db.schema.createIndex("credit_lots_user").on("credit_lots")
+    .columns(["user_id", "created_at"]).execute();
+  // What the expiry job looks for: lots still holding credits, by date.
+  await db.schema.createIndex("credit_lots_due").on("credit_lots").column("expires_at")
+    .where(sql.ref("remaining"), ">", 0).where(sql.ref("expires_at"), "is not", null).execute();
+
+  await db.schema.createTable("jobs")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+    .addColumn("kind", "text", (c) => c.notNull())
+    .addColumn(
+      "status",
+      "text",
+      (c) => c.notNull().check(sql`status in ('queued', 'running', 'succeeded', 'failed')`),
+    )
+    .addColumn("credits_cost", "integer", (c) => c.notNull().check(sql`credits_cost > 0`))
+    .addColumn("description", "text")
+    .addColumn("error", "text")
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .addColumn("started_at", "text")
+    .addColumn("finished_at", "text")
+    .addColumn("refunded_at", "text")
+    .addColumn("debit_transaction_id", "integer")
+    .addColumn("refund_transaction_id", "integer")
+    .execute();
+  await db.schema.createIndex("jobs_user").on("jobs").columns(["user_id", "created_at"]).execute();
+  await db.schema.createIndex("jobs_user_status").on("jobs")
+    .columns(["user_id", "status", "created_at"]).execute();
+
+  // The ledger. Rows are never deleted: the purge sets user_id to NULL and keeps the amounts.
+  // `seq` numbers a member's rows 1, 2, 3…, and `type_seq` their rows of one type, both in
+  // insertion order, with `created_at` never going backwards within a member: a page, a total and
+  // a date range then cost index seeks instead of OFFSET scans and COUNT(*)s.
+  await db.schema.createTable("credit_transactions")
+    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("user_id", "text", (c) => c.references("users.id").onDelete("set null"))
+    .addColumn(
+      "type",
+      "text",
+      (c) => c.notNull().check(sql`type in ('grant', 'debit', 'refund', 'expire')`),
+    )
+    .addColumn("amount", "integer", (c) => c.notNull())
+    .addColumn("balance_after", "integer", (c) => c.notNull())
+    .addColumn("description", "text", (c) => c.notNull())
+    .addColumn("job_id", "text", (c) => c.references("jobs.id").onDelete("set null"))
+    .addColumn("lot_id", "text", (c) => c.references("credit_lots.id").onDelete("set null"))
+    .addColumn("seq", "integer", (c) => c.notNull())
+    .addColumn("type_seq", "integer", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex("credit_transactions_user_seq").on("credit_transactions")
+    .columns(["user_id", "seq"]).unique().execute();
+  await db.schema.createIndex("credit_transactions_user_type_seq").on("credit_transactions")
+    .columns(["user_id", "type", "type_seq"]).unique().execute();
+  await db.schema.createIndex("credit_transactions_user_date").on("credit_transactions")
+    .columns(["user_id", "created_at"]).execute();
+  await db.schema.createIndex("credit_transactions_user_type_date").on("credit_transactions")
+    .columns(["user_id", "type", "created_at"]).execute();
+  // For ON DELETE SET NULL when the purge removes a member's jobs and lots: without these, each
+  // deleted parent would scan the whole ledger.
+  await db.schema.createIndex("credit_transactions_job").on("credit_transactions").column("job_id")
+    .where(sql.ref("job_id"), "is not", null).execute();
+  await db.schema.createIndex("credit_transactions_lot").on("credit_transactions").column("lot_id")
+    .where(sql.ref("lot_id"), "is not", null).execute();
+
+  // How much each debit took from each lot, so a refund gives back exactly those credits.
+  await db.schema.createTable("credit_debit_allocations")
+    .addColumn(
+      "transaction_id",
+      "integer",
+      (c) => c.notNull().references("credit_transactions.id").onDelete("cascade"),
+    )
+    .addColumn(
+      "lot_id",
+      "text",
+      (c) => c.notNull().references("credit_lots.id").onDelete("cascade"),
+    )
+    .addColumn("amount", "integer", (c) => c.notNull().check(sql`amount > 0`))
+    .addPrimaryKeyConstraint("credit_debit_allocations_pk", ["transaction_id", "lot_id"])
+    .modifyEnd(sql`WITHOUT ROWID`)
+    .execute();
+  await db.schema.createIndex("credit_debit_allocations_lot").on("credit_debit_allocations")
+    .column("lot_id").execute();
+}
+
+// deno-lint-ignore no-explicit-any
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable("credit_debit_allocations").execute();
+  await db.schema.dropTable("credit_transactions").execute();
+  await db.schema.dropTable("jobs").execute();
+  await db.schema.dropTable("credit_lots").execute();
+  await db.schema.dropTable("credit_accounts").execute();
+}

@@ -1,0 +1,65 @@
+import { DELETION_PHRASE } from "../services/account_deletion.ts";
+import { deletionScheduledOutput } from "../schemas/account.ts";
+import { readJsonBody } from "./body.ts";
+import type { ExtraPaths } from "./openapi.ts";
+import { json } from "./responses.ts";
+import type { CustomRoute } from "./rest.ts";
+
+/**
+ * `DELETE /users/me` takes its password in a JSON body: trpc-to-openapi would read DELETE input
+ * from the query string, which must never carry a password. The edge reads the body and calls
+ * the same procedure tRPC clients call.
+ */
+export function deleteAccountRoute(maxBodyBytes: number): CustomRoute {
+  return {
+    method: "DELETE",
+    path: "/users/me",
+    handle: async ({ request, callProcedure }) =>
+      json(await callProcedure("users.deleteMe", await readJsonBody(request, maxBodyBytes))),
+  };
+}
+
+const error = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
+
+/** The operation as documented in `openapi.json` (OpenAPI 3.1 allows a DELETE body). */
+export const deleteAccountOpenApi: ExtraPaths = {
+  "/users/me": {
+    delete: {
+      operationId: "users-deleteMe",
+      summary: "Delete your account",
+      description:
+        "Schedules your account for deletion after the grace period (14 days by default) " +
+        "and signs out every session. Signing in again before the date, or the link in the " +
+        "confirmation mail, cancels it.",
+      tags: ["account"],
+      security: [{ bearer: [] }],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["password", "confirmation"],
+              additionalProperties: false,
+              properties: {
+                password: { type: "string" },
+                confirmation: { type: "string", const: DELETION_PHRASE },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        "200": {
+          description: "Successful response",
+          content: { "application/json": { schema: deletionScheduledOutput } },
+        },
+        "400": error(`confirmation must be exactly "${DELETION_PHRASE}"`),
+        "401": error("Invalid password"),
+      },
+    },
+  },
+};

@@ -1,0 +1,27 @@
+/**
+ * A latency probe in a process of its own: sends `GET <url>` with a bearer token back to back
+ * until it receives SIGTERM, then prints one JSON line `{count, p50, p99, max}` (milliseconds)
+ * and exits. Being its own process, it never shares an event loop with what it measures.
+ *
+ * Usage: `deno run --allow-net tests/bench/latency_probe.ts <url> <token>`
+ */
+const [url, token] = Deno.args;
+const latencies: number[] = [];
+let stop = false;
+Deno.addSignalListener("SIGTERM", () => (stop = true));
+console.log(JSON.stringify({ ready: true }));
+while (!stop) {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  await response.body?.cancel();
+  if (response.status !== 200) {
+    console.error(`probe: ${url} answered ${response.status}`);
+    Deno.exit(1);
+  }
+  latencies.push(performance.now() - started);
+}
+latencies.sort((a, b) => a - b);
+const at = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+console.log(JSON.stringify({ count: latencies.length, p50: at(0.5), p99: at(0.99), max: at(1) }));
+Deno.exit(0);
