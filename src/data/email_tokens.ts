@@ -45,3 +45,19 @@ export async function spendEmailToken(
     .returning(["user_id", "new_email"])
     .executeTakeFirst();
 }
+
+/** Whether an unused, unexpired token with this hash and purpose exists (nothing is spent). */
+export async function isEmailTokenUsable(
+  db: Db,
+  tokenHash: string,
+  purpose: EmailTokenPurpose,
+  at: string,
+): Promise<boolean> {
+  const row = await db.selectFrom("email_tokens").select("id")
+    .where("token_hash", "=", tokenHash)
+    .where("purpose", "=", purpose)
+    .where("used_at", "is", null)
+    .where("expires_at", ">", at)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,4 +1,5 @@
 /// <reference lib="deno.worker" />
+import { Image } from "imagescript";
 import { ImageRejected, processImage } from "./process.ts";
 
 /** A request to the image worker and its answer. */
@@ -21,5 +22,10 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   }
 };
 
-// Modules are loaded: from now on a task's time is its own, not the worker's start-up.
+// Warm up (imagescript compiles its codecs on first use), then announce: from now on a task's
+// time is its own, not the worker's start-up.
+const warmUp = new Image(2, 2);
+await processImage(await warmUp.encode());
+await processImage(await warmUp.encodeJPEG());
+await processImage(await warmUp.encodeWEBP(50));
 self.postMessage({ ready: true } satisfies WorkerResponse);

@@ -30,7 +30,9 @@ const credits = (field: string) =>
     .max(1_000_000_000, `${field} must be at most 1000000000`);
 
 export const grantCreditsInput = z.strictObject({
-  id: z.string().max(100).meta({ description: "The member's id" }),
+  id: z.string().max(100, "id must be at most 100 characters").meta({
+    description: "The member's id",
+  }),
   amount: credits("amount"),
   source: z.string().trim().min(1, "source is required")
     .max(50, "source must be at most 50 characters")

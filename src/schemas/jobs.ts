@@ -30,7 +30,9 @@ export const jobsQuery = z.strictObject({
 export const jobsOutput = z.object({ jobs: z.array(jobOutput), pagination: paginationOutput });
 
 export const createJobInput = z.strictObject({
-  id: z.string().max(100).meta({ description: "The member's id" }),
+  id: z.string().max(100, "id must be at most 100 characters").meta({
+    description: "The member's id",
+  }),
   kind: z.string().trim().min(1, "kind is required").max(100, "kind must be at most 100 characters")
     .meta({ example: "render" }),
   credits_cost: z.number()
@@ -41,7 +43,9 @@ export const createJobInput = z.strictObject({
 });
 
 export const updateJobInput = z.strictObject({
-  id: z.string().max(100).meta({ description: "The job's id" }),
+  id: z.string().max(100, "id must be at most 100 characters").meta({
+    description: "The job's id",
+  }),
   status: z.enum(["running", "succeeded", "failed"], {
     error: "status must be one of running, succeeded, failed",
   }),

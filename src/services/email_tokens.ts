@@ -1,5 +1,10 @@
 import type { Db, EmailTokenPurpose } from "../data/database.ts";
-import { insertEmailToken, spendEmailToken, supersedeEmailTokens } from "../data/email_tokens.ts";
+import {
+  insertEmailToken,
+  isEmailTokenUsable,
+  spendEmailToken,
+  supersedeEmailTokens,
+} from "../data/email_tokens.ts";
 import { generateOpaqueToken, hashToken } from "./tokens.ts";
 
 /** How long each kind of emailed link works. */
@@ -45,4 +50,14 @@ export async function spendToken(
   now: Date,
 ): Promise<{ user_id: string; new_email: string | null } | undefined> {
   return await spendEmailToken(trx, hashToken(token), purpose, now.toISOString());
+}
+
+/** Whether a token of this purpose could be spent now, without spending it. */
+export async function isTokenUsable(
+  db: Db,
+  token: string,
+  purpose: EmailTokenPurpose,
+  now: Date,
+): Promise<boolean> {
+  return await isEmailTokenUsable(db, hashToken(token), purpose, now.toISOString());
 }

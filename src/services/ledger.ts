@@ -1,3 +1,15 @@
+/**
+ * The moves every credit use case is built from, each inside the caller's transaction. Together
+ * they keep, at every commit, for every member:
+ *
+ *     ledger sum = account balance = sum of `remaining` over the member's lots
+ *
+ * and the balance a member is shown (`remaining` over lots not past their date) equals that sum
+ * minus what lots past their date still hold until the expiry writes it off. Every use case
+ * writes off its member's due lots first, so its own entries follow them in the ledger.
+ * @module
+ */
+
 import { type CreditAccountRow, openCreditAccount } from "../data/credit_accounts.ts";
 import {
   dueLots,
@@ -13,17 +25,6 @@ import {
 } from "../data/credit_transactions.ts";
 import type { Db } from "../data/database.ts";
 import { DomainError } from "./errors.ts";
-
-/**
- * The moves every credit use case is built from, each inside the caller's transaction. Together
- * they keep, at every commit, for every member:
- *
- *     ledger sum = account balance = sum of `remaining` over the member's lots
- *
- * and the balance a member is shown (`remaining` over lots not past their date) equals that sum
- * minus what lots past their date still hold until the expiry writes it off. Every use case
- * writes off its member's due lots first, so its own entries follow them in the ledger.
- */
 
 /** What a ledger entry caused by a job refers to. */
 export interface JobReference {

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
-import { issueEmailToken, spendToken } from "./email_tokens.ts";
+import { issueEmailToken, isTokenUsable, spendToken } from "./email_tokens.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 
@@ -56,8 +56,12 @@ export async function resetPassword(
   meta: RequestMeta,
 ): Promise<void> {
   if (!meetsPasswordRequirements(input.new_password)) throw new DomainError("WEAK_PASSWORD");
-  const passwordHash = await deps.passwords.hash(input.new_password);
   const now = deps.clock.now();
+  // Checked before the (slow) hash so a guessed token costs no Argon2id; spent atomically below.
+  if (!await isTokenUsable(deps.db, input.token, "reset_password", now)) {
+    throw new DomainError("INVALID_RESET_TOKEN");
+  }
+  const passwordHash = await deps.passwords.hash(input.new_password);
   const at = now.toISOString();
   const reset = await deps.db.transaction().execute(async (trx) => {
     const spent = await spendToken(trx, input.token, "reset_password", now);

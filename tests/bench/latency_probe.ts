@@ -1,11 +1,13 @@
 /**
- * A latency probe in a process of its own: sends `GET <url>` with a bearer token back to back
- * until it receives SIGTERM, then prints one JSON line `{count, p50, p99, max}` (milliseconds)
- * and exits. Being its own process, it never shares an event loop with what it measures.
+ * A latency probe in a process of its own: sends `GET <url>` with a bearer token, one request
+ * every `intervalMs` (steady traffic that measures latency without saturating the machine), until
+ * it receives SIGTERM; then prints one JSON line `{count, p50, p99, max}` (milliseconds) and
+ * exits. Being its own process, it never shares an event loop with what it measures.
  *
- * Usage: `deno run --allow-net tests/bench/latency_probe.ts <url> <token>`
+ * Usage: `deno run --allow-net tests/bench/latency_probe.ts <url> <token> [intervalMs=2]`
  */
-const [url, token] = Deno.args;
+const [url, token, interval = "2"] = Deno.args;
+const intervalMs = Number(interval);
 const latencies: number[] = [];
 let stop = false;
 Deno.addSignalListener("SIGTERM", () => (stop = true));
@@ -18,7 +20,11 @@ while (!stop) {
     console.error(`probe: ${url} answered ${response.status}`);
     Deno.exit(1);
   }
-  latencies.push(performance.now() - started);
+  const elapsed = performance.now() - started;
+  latencies.push(elapsed);
+  if (elapsed < intervalMs) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs - elapsed));
+  }
 }
 latencies.sort((a, b) => a - b);
 const at = (p: number) =>

@@ -2,8 +2,8 @@
  * `deno task bench` (third part): the purge of 10,000 accounts past their deletion date, each
  * with a picture file, 100 ledger rows, three sessions and a few audit events, run inside the
  * serving process as the scheduler runs it (the `purge-deletions` job, in its worker). Measured: the purge's total time (target
- * <= 20 s), and `GET /api/v1/users/me` p99 seen by a probe in another process during the purge
- * against the same probe's idle p99 (target <= 3x).
+ * <= 20 s), and `GET /api/v1/users/me` p99 seen by a probe in another process (one request every
+ * 2 ms) during the purge against the same probe's idle p99 (target <= 3x).
  */
 import { sql } from "kysely";
 import { fileURLToPath } from "node:url";

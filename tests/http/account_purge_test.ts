@@ -145,6 +145,7 @@ Deno.test("the purge removes everything personal and keeps the anonymised ledger
         accounts_purged: 1,
         orphan_folders_removed: 0,
       });
+      await server.deps.outbox.deliverDue(); // whoever sends it, it is sent once this resolves
       const final = (await server.mailTo("gone@example.com")).find((m) =>
         /has been deleted/.test(m.subject)
       );

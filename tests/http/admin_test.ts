@@ -324,3 +324,43 @@ Deno.test("POST /admin/users/{id}/jobs and PATCH /admin/jobs/{id}", async (t) =>
     await server.close();
   }
 });
+
+Deno.test("concurrent charges never spend a credit twice", async () => {
+  const server = await startTestServer();
+  try {
+    const admin = await registerAdmin(server);
+    const member = await registerMember(server);
+    await server.api("POST", `/admin/users/${member.id}/credits`, {
+      token: admin.token,
+      body: { amount: 50, source: "purchase" },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        server.api("POST", `/admin/users/${member.id}/jobs`, {
+          token: admin.token,
+          body: { kind: "render", credits_cost: 10 },
+        })),
+    );
+    assert.deepEqual(
+      answers.map((res) => res.status).sort(),
+      [...Array(5).fill(201), ...Array(7).fill(400)],
+    );
+    const credits = await server.api("GET", "/users/me/credits", { token: member.token });
+    assert.deepEqual([credits.body.balance, credits.body.lots[0].remaining], [0, 0]);
+    // And failing all of them at once refunds each exactly once.
+    const created = answers.filter((res) => res.status === 201).map((res) => res.body.id);
+    const failures = await Promise.all(
+      [...created, ...created].map((id) =>
+        server.api("PATCH", `/admin/jobs/${id}`, { token: admin.token, body: { status: "failed" } })
+      ),
+    );
+    assert.deepEqual(
+      failures.map((res) => res.status).sort(),
+      [...Array(5).fill(200), ...Array(5).fill(400)],
+    );
+    const after = await server.api("GET", "/users/me/credits", { token: member.token });
+    assert.equal(after.body.balance, 50);
+  } finally {
+    await server.close();
+  }
+});
