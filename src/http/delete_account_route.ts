@@ -1,7 +1,7 @@
 import { DELETION_PHRASE } from "../services/account_deletion.ts";
 import { deletionScheduledOutput } from "../schemas/account.ts";
 import { readJsonBody } from "./body.ts";
-import type { ExtraPaths } from "./openapi.ts";
+import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
 import { json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -18,11 +18,6 @@ export function deleteAccountRoute(maxBodyBytes: number): CustomRoute {
       json(await callProcedure("users.deleteMe", await readJsonBody(request, maxBodyBytes))),
   };
 }
-
-const error = (description: string) => ({
-  description,
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-});
 
 /** The operation as documented in `openapi.json` (OpenAPI 3.1 allows a DELETE body). */
 export const deleteAccountOpenApi: ExtraPaths = {
@@ -57,8 +52,8 @@ export const deleteAccountOpenApi: ExtraPaths = {
           description: "Successful response",
           content: { "application/json": { schema: deletionScheduledOutput } },
         },
-        "400": error(`confirmation must be exactly "${DELETION_PHRASE}"`),
-        "401": error("Invalid password"),
+        "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
+        "401": errorResponseObject("Invalid password"),
       },
     },
   },

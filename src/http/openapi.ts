@@ -2,6 +2,14 @@ import type { AnyProcedure, AnyRouter } from "@trpc/server";
 import { generateOpenApiDocument } from "trpc-to-openapi";
 import type { OpenAPIObject } from "trpc-to-openapi";
 
+/** An error response in the document: any status answers with the `Error` schema. */
+export function errorResponseObject(description: string) {
+  return {
+    description,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  };
+}
+
 /** Paths documented by hand for the routes the edge serves itself, in zod-openapi's form. */
 export type ExtraPaths = NonNullable<Parameters<typeof generateOpenApiDocument>[1]["paths"]>;
 import type { Meta } from "../trpc/init.ts";
@@ -65,10 +73,7 @@ export function buildOpenApiDocument(
       }
       for (const [code, response] of Object.entries(responses)) {
         if (Number(code) >= 400) {
-          responses[code] = {
-            description: response.description,
-            content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-          };
+          responses[code] = errorResponseObject(response.description);
         }
       }
     }

@@ -1,6 +1,6 @@
 import { pictureOutput } from "../schemas/profile_picture.ts";
 import { readMultipart } from "./body.ts";
-import type { ExtraPaths } from "./openapi.ts";
+import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
 import { json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -15,11 +15,6 @@ export const profilePictureRoute: CustomRoute = {
   handle: async ({ request, callProcedure }) =>
     json(await callProcedure("users.uploadProfilePicture", await readMultipart(request))),
 };
-
-const error = (description: string) => ({
-  description,
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-});
 
 /** The operation as documented in `openapi.json`. */
 export const profilePictureOpenApi: ExtraPaths = {
@@ -51,11 +46,11 @@ export const profilePictureOpenApi: ExtraPaths = {
           description: "Successful response",
           content: { "application/json": { schema: pictureOutput } },
         },
-        "400": error(
+        "400": errorResponseObject(
           "File size exceeds 5MB limit, Only JPEG, PNG, and WebP images are allowed, No file uploaded",
         ),
-        "401": error("Authentication required"),
-        "415": error("Content-Type must be multipart/form-data"),
+        "401": errorResponseObject("Authentication required"),
+        "415": errorResponseObject("Content-Type must be multipart/form-data"),
       },
     },
   },

@@ -4,7 +4,8 @@ import { findUserById, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { audit, type RequestMeta } from "./audit.ts";
-import { issueEmailToken, spendToken } from "./email_tokens.ts";
+import { spendToken } from "./email_tokens.ts";
+import { enqueueLinkMail } from "./link_mail.ts";
 import { supersedeEmailTokens } from "../data/email_tokens.ts";
 import { DomainError } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
@@ -38,13 +39,12 @@ export async function requestDeletion(
       updated_at: now.toISOString(),
     });
     const revoked = await revokeSessions(trx, user.id, now.toISOString(), "account_deletion");
-    const token = await issueEmailToken(trx, user.id, "cancel_deletion", now);
-    await deps.outbox.enqueue(trx, {
+    await enqueueLinkMail(deps, trx, {
       userId: user.id,
-      kind: "deletion_scheduled",
+      purpose: "cancel_deletion",
       to: user.email,
-      secret: token,
-      ...templates.deletionScheduled(
+      now,
+      mail: templates.deletionScheduled(
         deps.config.productName,
         deps.config.emailLinkBaseUrl,
         deletionDate,

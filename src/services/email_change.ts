@@ -3,7 +3,8 @@ import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
-import { issueEmailToken, spendToken } from "./email_tokens.ts";
+import { spendToken } from "./email_tokens.ts";
+import { enqueueLinkMail } from "./link_mail.ts";
 import { DomainError } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -28,13 +29,13 @@ export async function requestEmailChange(
   if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
-    const token = await issueEmailToken(trx, user.id, "change_email", now, newEmail);
-    await deps.outbox.enqueue(trx, {
+    await enqueueLinkMail(deps, trx, {
       userId: user.id,
-      kind: "confirm_email_change",
+      purpose: "change_email",
       to: newEmail,
-      secret: token,
-      ...templates.confirmEmailChange(
+      now,
+      newEmail: newEmail,
+      mail: templates.confirmEmailChange(
         deps.config.productName,
         deps.config.emailLinkBaseUrl,
         newEmail,

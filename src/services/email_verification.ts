@@ -3,7 +3,8 @@ import { findUserById, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { audit, type RequestMeta } from "./audit.ts";
-import { issueEmailToken, spendToken } from "./email_tokens.ts";
+import { spendToken } from "./email_tokens.ts";
+import { enqueueLinkMail } from "./link_mail.ts";
 import { DomainError } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -14,14 +15,12 @@ export async function enqueueVerificationMail(
   user: { id: string; email: string },
   now: Date,
 ): Promise<void> {
-  const token = await issueEmailToken(trx, user.id, "verify_email", now);
-  const { productName, emailLinkBaseUrl } = deps.config;
-  await deps.outbox.enqueue(trx, {
+  await enqueueLinkMail(deps, trx, {
     userId: user.id,
-    kind: "verify_email",
+    purpose: "verify_email",
     to: user.email,
-    secret: token,
-    ...templates.verifyEmail(productName, emailLinkBaseUrl),
+    now,
+    mail: templates.verifyEmail(deps.config.productName, deps.config.emailLinkBaseUrl),
   });
 }
 

@@ -4,7 +4,8 @@ import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
-import { issueEmailToken, isTokenUsable, spendToken } from "./email_tokens.ts";
+import { isTokenUsable, spendToken } from "./email_tokens.ts";
+import { enqueueLinkMail } from "./link_mail.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 
@@ -32,13 +33,12 @@ async function sendResetLink(
   const user = await findUserByEmail(deps.db, email);
   if (user === undefined) return;
   await deps.db.transaction().execute(async (trx) => {
-    const token = await issueEmailToken(trx, user.id, "reset_password", now);
-    await deps.outbox.enqueue(trx, {
+    await enqueueLinkMail(deps, trx, {
       userId: user.id,
-      kind: "reset_password",
+      purpose: "reset_password",
       to: user.email,
-      secret: token,
-      ...templates.resetPassword(deps.config.productName, deps.config.emailLinkBaseUrl),
+      now,
+      mail: templates.resetPassword(deps.config.productName, deps.config.emailLinkBaseUrl),
     });
     await audit(trx, "password.reset_requested", user.id, meta, now);
   });
