@@ -3,15 +3,17 @@ FROM denoland/deno:2.9.6
 
 WORKDIR /app
 ENV DATA_DIR=/data DENO_NO_UPDATE_CHECK=1
+RUN mkdir -p /data && chown deno:deno /data /app
 
-# Dependencies first, so code changes do not refetch them.
-COPY deno.json deno.lock ./
-COPY src/ src/
-COPY db/ db/
-RUN deno install --frozen --entrypoint src/main.ts src/cli.ts
-
-RUN mkdir -p /data && chown -R deno:deno /data /app
+# Dependencies first, so a code change does not refetch them. As the user that runs the service,
+# so the caches it reads are its own.
 USER deno
+COPY --chown=deno:deno deno.json deno.lock ./
+COPY --chown=deno:deno db/ db/
+COPY --chown=deno:deno src/ src/
+# The two Workers are loaded by URL at run time: cache their module graphs too.
+RUN deno install --frozen --entrypoint src/main.ts src/cli.ts src/images/worker.ts src/jobs/purge_worker.ts
+
 VOLUME ["/data"]
 EXPOSE 8000
 
