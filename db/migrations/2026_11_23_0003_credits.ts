@@ -8,7 +8,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   // the same transaction as every ledger row. Its first write also takes SQLite's write lock before
   // a use case reads anything, so two processes (server, CLI) never race a read-then-write.
   await db.schema.createTable("credit_accounts")
-    .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+    // The ledger's owner is this account, not the member: the purge removes the one link below
+    // (user_id becomes NULL) and leaves every ledger row as it was, owned by an opaque id.
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("user_id", "text", (c) => c.unique().references("users.id").onDelete("set null"))
     .addColumn("balance", "integer", (c) => c.notNull().defaultTo(0).check(sql`balance >= 0`))
     .addColumn("granted", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("spent", "integer", (c) => c.notNull().defaultTo(0))
@@ -67,13 +70,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("jobs_user_status").on("jobs")
     .columns(["user_id", "status", "created_at"]).execute();
 
-  // The ledger. Rows are never deleted: the purge sets user_id to NULL and keeps the amounts.
+  // The ledger. Rows are never deleted nor changed: the purge unlinks their account from the member.
   // `seq` numbers a member's rows 1, 2, 3…, and `type_seq` their rows of one type, both in
   // insertion order, with `created_at` never going backwards within a member: a page, a total and
   // a date range then cost index seeks instead of OFFSET scans and COUNT(*)s.
   await db.schema.createTable("credit_transactions")
     .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
-    .addColumn("user_id", "text", (c) => c.references("users.id").onDelete("set null"))
+    .addColumn("account_id", "text", (c) => c.notNull().references("credit_accounts.id"))
     .addColumn(
       "type",
       "text",
@@ -82,26 +85,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("amount", "integer", (c) => c.notNull())
     .addColumn("balance_after", "integer", (c) => c.notNull())
     .addColumn("description", "text", (c) => c.notNull())
-    .addColumn("job_id", "text", (c) => c.references("jobs.id").onDelete("set null"))
-    .addColumn("lot_id", "text", (c) => c.references("credit_lots.id").onDelete("set null"))
     .addColumn("seq", "integer", (c) => c.notNull())
     .addColumn("type_seq", "integer", (c) => c.notNull())
     .addColumn("created_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("credit_transactions_user_seq").on("credit_transactions")
-    .columns(["user_id", "seq"]).unique().execute();
-  await db.schema.createIndex("credit_transactions_user_type_seq").on("credit_transactions")
-    .columns(["user_id", "type", "type_seq"]).unique().execute();
-  await db.schema.createIndex("credit_transactions_user_date").on("credit_transactions")
-    .columns(["user_id", "created_at"]).execute();
-  await db.schema.createIndex("credit_transactions_user_type_date").on("credit_transactions")
-    .columns(["user_id", "type", "created_at"]).execute();
-  // For ON DELETE SET NULL when the purge removes a member's jobs and lots: without these, each
-  // deleted parent would scan the whole ledger.
-  await db.schema.createIndex("credit_transactions_job").on("credit_transactions").column("job_id")
-    .where(sql.ref("job_id"), "is not", null).execute();
-  await db.schema.createIndex("credit_transactions_lot").on("credit_transactions").column("lot_id")
-    .where(sql.ref("lot_id"), "is not", null).execute();
+  await db.schema.createIndex("credit_transactions_account_seq").on("credit_transactions")
+    .columns(["account_id", "seq"]).unique().execute();
+  await db.schema.createIndex("credit_transactions_account_type_seq").on("credit_transactions")
+    .columns(["account_id", "type", "type_seq"]).unique().execute();
+  await db.schema.createIndex("credit_transactions_account_date").on("credit_transactions")
+    .columns(["account_id", "created_at"]).execute();
+  await db.schema.createIndex("credit_transactions_account_type_date").on("credit_transactions")
+    .columns(["account_id", "type", "created_at"]).execute();
+  // Ledger rows point at no row the purge deletes (no lot, no job): jobs point at their debit
+  // and refund instead, so a purge never rewrites a ledger row.
+  await db.schema.createIndex("jobs_debit_transaction").on("jobs").column("debit_transaction_id")
+    .where(sql.ref("debit_transaction_id"), "is not", null).execute();
+  await db.schema.createIndex("jobs_refund_transaction").on("jobs").column("refund_transaction_id")
+    .where(sql.ref("refund_transaction_id"), "is not", null).execute();
 
   // How much each debit took from each lot, so a refund gives back exactly those credits.
   await db.schema.createTable("credit_debit_allocations")

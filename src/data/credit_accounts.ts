@@ -4,6 +4,9 @@ import type { CreditAccountsTable, Db } from "./database.ts";
 /** A member's ledger totals and counters. */
 export type CreditAccountRow = Selectable<CreditAccountsTable>;
 
+/** An account found through its member: its owner is known (only the purge clears it). */
+export type MemberCreditAccount = CreditAccountRow & { user_id: string };
+
 /**
  * Creates the member's credit account if it does not exist yet, and returns it; `undefined` when
  * there is no such user. Its first statement is a write, so a transaction that starts with it
@@ -13,11 +16,13 @@ export type CreditAccountRow = Selectable<CreditAccountsTable>;
 export async function openCreditAccount(
   db: Db,
   userId: string,
-): Promise<CreditAccountRow | undefined> {
+): Promise<MemberCreditAccount | undefined> {
   await db.insertInto("credit_accounts")
-    .columns(["user_id", "balance"])
+    .columns(["id", "user_id", "balance"])
     .expression((eb) =>
-      eb.selectFrom("users").select(["id", eb.lit(0).as("balance")]).where("id", "=", userId)
+      eb.selectFrom("users")
+        .select([eb.val(crypto.randomUUID()).as("account_id"), "id", eb.lit(0).as("balance")])
+        .where("id", "=", userId)
     )
     .onConflict((oc) => oc.column("user_id").doNothing())
     .execute();
@@ -28,13 +33,13 @@ export async function openCreditAccount(
 export async function findCreditAccount(
   db: Db,
   userId: string,
-): Promise<CreditAccountRow | undefined> {
+): Promise<MemberCreditAccount | undefined> {
   return await db.selectFrom("credit_accounts").selectAll().where("user_id", "=", userId)
-    .executeTakeFirst();
+    .executeTakeFirst() as MemberCreditAccount | undefined;
 }
 
 /** Writes the account's totals and counters back. */
 export async function saveCreditAccount(db: Db, account: CreditAccountRow): Promise<void> {
-  const { user_id, ...totals } = account;
-  await db.updateTable("credit_accounts").set(totals).where("user_id", "=", user_id).execute();
+  const { id, user_id: _owner, ...totals } = account;
+  await db.updateTable("credit_accounts").set(totals).where("id", "=", id).execute();
 }

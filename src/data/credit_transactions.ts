@@ -35,8 +35,6 @@ export async function appendTransaction(
     type: CreditTransactionType;
     amount: number;
     description: string;
-    job_id?: string | null;
-    lot_id?: string | null;
   },
   now: string,
 ): Promise<number> {
@@ -49,13 +47,11 @@ export async function appendTransaction(
   account[totalColumn[entry.type]] += Math.abs(entry.amount);
   account.last_transaction_at = createdAt;
   const row = await db.insertInto("credit_transactions").values({
-    user_id: account.user_id,
+    account_id: account.id,
     type: entry.type,
     amount: entry.amount,
     balance_after: account.balance,
     description: entry.description,
-    job_id: entry.job_id ?? null,
-    lot_id: entry.lot_id ?? null,
     seq: account.transaction_count,
     type_seq: account[countColumn],
     created_at: createdAt,
@@ -92,7 +88,7 @@ export async function findAllocations(
  */
 export async function positionRange(
   db: Db,
-  userId: string,
+  accountId: string,
   type: CreditTransactionType | null,
   from: string | null,
   to: string | null,
@@ -100,7 +96,11 @@ export async function positionRange(
 ): Promise<{ first: number; last: number } | null> {
   const column = type === null ? "seq" : "type_seq";
   const base = () => {
-    let query = db.selectFrom("credit_transactions").select(column).where("user_id", "=", userId);
+    let query = db.selectFrom("credit_transactions").select(column).where(
+      "account_id",
+      "=",
+      accountId,
+    );
     if (type !== null) query = query.where("type", "=", type);
     return query;
   };
@@ -122,31 +122,33 @@ export async function positionRange(
 }
 
 /**
- * The member's rows at positions `[first, last]` (`seq`, or `type_seq` with a type), newest
- * first, each with its job. One range seek on a unique index.
+ * The account's rows at positions `[first, last]` (`seq`, or `type_seq` with a type), newest
+ * first, each with the job it charged or refunded. One range seek on a unique index.
  */
 export async function transactionsAt(
   db: Db,
-  userId: string,
+  accountId: string,
   type: CreditTransactionType | null,
   first: number,
   last: number,
 ): Promise<TransactionListRow[]> {
   const column = type === null ? "t.seq" : "t.type_seq";
   let query = db.selectFrom("credit_transactions as t")
-    .leftJoin("jobs as j", "j.id", "t.job_id")
-    .select([
+    // A job points at its debit and its refund (ledger rows point at nothing the purge deletes).
+    .leftJoin("jobs as d", "d.debit_transaction_id", "t.id")
+    .leftJoin("jobs as r", "r.refund_transaction_id", "t.id")
+    .select((eb) => [
       "t.id",
       "t.type",
       "t.description",
       "t.amount",
       "t.balance_after",
       "t.created_at",
-      "t.job_id",
-      "j.kind as job_kind",
-      "j.status as job_status",
+      eb.fn.coalesce("d.id", "r.id").as("job_id"),
+      eb.fn.coalesce("d.kind", "r.kind").as("job_kind"),
+      eb.fn.coalesce("d.status", "r.status").as("job_status"),
     ])
-    .where("t.user_id", "=", userId);
+    .where("t.account_id", "=", accountId);
   if (type !== null) query = query.where("t.type", "=", type);
   return await query.where(column, ">=", first).where(column, "<=", last)
     .orderBy(column, "desc").execute();

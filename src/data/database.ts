@@ -101,7 +101,10 @@ export type JobStatus = "queued" | "running" | "succeeded" | "failed";
 
 /** A member's ledger totals and counters, kept in step with every ledger row. */
 export interface CreditAccountsTable {
-  user_id: string;
+  /** Opaque: what the ledger rows point at, so they never name the member. */
+  id: string;
+  /** `null` once the member is purged: the account and its ledger outlive their owner. */
+  user_id: string | null;
   /** The sum of the member's ledger amounts. */
   balance: number;
   granted: number;
@@ -149,14 +152,12 @@ export interface JobsTable {
 
 export interface CreditTransactionsTable {
   id: Generated<number>;
-  /** `null` once the member is purged: the ledger outlives its owner, anonymous. */
-  user_id: string | null;
+  /** The member's ledger account; the purge unlinks the account, never touches this row. */
+  account_id: string;
   type: CreditTransactionType;
   amount: number;
   balance_after: number;
   description: string;
-  job_id: string | null;
-  lot_id: string | null;
   /** 1, 2, 3… over the member's rows, in insertion order. */
   seq: number;
   /** 1, 2, 3… over the member's rows of this type. */

@@ -45,18 +45,16 @@ export const DATA_HANDLING: readonly {
         .set({ user_id: null, ip_address: null, user_agent: null, details: null })
         .where("user_id", "=", m.id).execute(),
   },
-  { table: "credit_accounts", handling: "deleted (cascade)" },
+  {
+    table: "credit_accounts",
+    handling: "kept without its owner (user_id NULL): totals only, owning the anonymised ledger",
+  },
   { table: "credit_lots", handling: "deleted (cascade)" },
   { table: "credit_debit_allocations", handling: "deleted (cascade through lots)" },
   { table: "jobs", handling: "deleted (cascade)" },
   {
     table: "credit_transactions",
-    handling: "kept for audit with the owner removed (user_id NULL); amounts, types, dates intact",
-    // One pass that also clears the links to the lots and jobs about to go: left to the foreign
-    // keys, each row would be rewritten twice.
-    step: (trx, m) =>
-      trx.updateTable("credit_transactions").set({ user_id: null, lot_id: null, job_id: null })
-        .where("user_id", "=", m.id).execute(),
+    handling: "kept untouched for audit: owned by the ledger account, no longer linked to anyone",
   },
   {
     table: "files",

@@ -112,7 +112,6 @@ export async function grantCredits(
       type: "grant",
       amount: lot.granted,
       description: lot.description ?? `Credits granted (${lot.source})`,
-      lot_id: lot.id,
     }, nowIso);
     await audit(trx, "credits.granted", userId, meta, now, {
       operator_id: operator.userId,
@@ -174,16 +173,15 @@ export async function listTransactions(
   // One read transaction: the positions and the rows come from the same snapshot.
   return await deps.db.transaction().execute(async (trx) => {
     const account = await findCreditAccount(trx, userId);
-    const count = account === undefined
-      ? 0
-      : type === null
-      ? account.transaction_count
-      : account[`${type}_count`];
+    if (account === undefined) {
+      return { transactions: [], pagination: pageOf(query.page, query.limit, 0) };
+    }
+    const count = type === null ? account.transaction_count : account[`${type}_count`];
     const range = count === 0
       ? null
       : from === null && to === null
       ? { first: 1, last: count }
-      : await positionRange(trx, userId, type, from, to, count);
+      : await positionRange(trx, account.id, type, from, to, count);
     const total = range === null ? 0 : range.last - range.first + 1;
     const pagination = pageOf(query.page, query.limit, total);
     if (range === null || (query.page - 1) * query.limit >= total) {
@@ -191,7 +189,7 @@ export async function listTransactions(
     }
     const last = range.last - (query.page - 1) * query.limit;
     const first = Math.max(range.first, last - query.limit + 1);
-    const rows = await transactionsAt(trx, userId, type, first, last);
+    const rows = await transactionsAt(trx, account.id, type, first, last);
     return {
       transactions: rows.map((row) => ({
         id: row.id,

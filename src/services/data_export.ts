@@ -20,8 +20,9 @@ export interface AccountExport {
 }
 
 /**
- * Gathers every row that names the member: the profile, and each table with a `user_id` column,
- * read from the schema itself so a table added later is exported without a change here. Secret
+ * Gathers every row that names the member: the profile, each table with a `user_id` column,
+ * read from the schema itself so a table added later is exported without a change here, and the
+ * ledger rows of the member's credit account. Secret
  * columns (hashes, sealed tokens) are left out; the picture is an absolute URL.
  */
 export async function exportAccount(deps: Deps, auth: Authenticated): Promise<AccountExport> {
@@ -33,6 +34,11 @@ export async function exportAccount(deps: Deps, auth: Authenticated): Promise<Ac
       Object.fromEntries(Object.entries(row).filter(([column]) => !SECRET_COLUMNS.has(column)))
     );
   }
+  // The ledger names the member's account, not the member: gather it through the account.
+  const account = (await rowsWhere(deps.db, "credit_accounts", "user_id", auth.userId))[0];
+  records.credit_transactions = account === undefined
+    ? []
+    : await rowsWhere(deps.db, "credit_transactions", "account_id", String(account.id));
   const picture = auth.profile.profile_picture;
   return {
     exported_at: deps.clock.now().toISOString(),

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type CreditAccountRow, openCreditAccount } from "../data/credit_accounts.ts";
+import { type MemberCreditAccount, openCreditAccount } from "../data/credit_accounts.ts";
 import {
   dueLots,
   restoreToLot,
@@ -37,7 +37,7 @@ export interface JobReference {
  * transaction, which takes the write lock before anything is read.
  * @throws {DomainError} `USER_NOT_FOUND`
  */
-export async function lockAccount(trx: Db, userId: string): Promise<CreditAccountRow> {
+export async function lockAccount(trx: Db, userId: string): Promise<MemberCreditAccount> {
   const account = await openCreditAccount(trx, userId);
   if (account === undefined) throw new DomainError("USER_NOT_FOUND");
   return account;
@@ -49,7 +49,7 @@ export async function lockAccount(trx: Db, userId: string): Promise<CreditAccoun
  */
 export async function expireDueLots(
   trx: Db,
-  account: CreditAccountRow,
+  account: MemberCreditAccount,
   now: Date,
 ): Promise<{ lots: number; credits: number }> {
   const lots = await dueLots(trx, account.user_id, now.toISOString());
@@ -60,7 +60,6 @@ export async function expireDueLots(
       type: "expire",
       amount: -lot.remaining,
       description: `Credits expired (${lot.source})`,
-      lot_id: lot.id,
     }, now.toISOString());
     credits += lot.remaining;
   }
@@ -75,7 +74,7 @@ export async function expireDueLots(
  */
 export async function debitLots(
   trx: Db,
-  account: CreditAccountRow,
+  account: MemberCreditAccount,
   amount: number,
   job: JobReference,
   now: Date,
@@ -100,7 +99,6 @@ export async function debitLots(
     type: "debit",
     amount: -amount,
     description: job.description,
-    job_id: job.jobId,
   }, nowIso);
   await insertAllocations(trx, id, allocations);
   return id;
@@ -114,7 +112,7 @@ export async function debitLots(
  */
 export async function refundDebit(
   trx: Db,
-  account: CreditAccountRow,
+  account: MemberCreditAccount,
   debitTransactionId: number,
   job: JobReference,
   now: Date,
@@ -129,7 +127,6 @@ export async function refundDebit(
     type: "refund",
     amount,
     description: job.description,
-    job_id: job.jobId,
   }, now.toISOString());
   await expireDueLots(trx, account, now);
   return id;

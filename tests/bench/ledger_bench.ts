@@ -109,15 +109,14 @@ function seed(path: string): void {
       ),
       cycled AS (SELECT i, user_id, seq, (seq - 1) / 4 AS k, (seq - 1) % 4 AS r FROM rows)
       INSERT INTO credit_transactions
-        (id, user_id, type, amount, balance_after, description, job_id, lot_id, seq, type_seq,
-         created_at)
-      SELECT i, user_id,
+        (id, account_id, type, amount, balance_after, description, seq, type_seq, created_at)
+      SELECT i, 'acct-' || user_id,
         CASE r WHEN 0 THEN 'grant' WHEN 3 THEN 'refund' ELSE 'debit' END,
         CASE r WHEN 0 THEN 10 WHEN 3 THEN 3 ELSE -3 END,
         7 * k + CASE r WHEN 0 THEN 10 WHEN 1 THEN 7 WHEN 2 THEN 4 ELSE 7 END,
         CASE r WHEN 0 THEN 'Credits granted (purchase)' WHEN 3 THEN 'Refund: render failed'
                ELSE 'Job: render' END,
-        NULL, NULL, seq,
+        seq,
         CASE r WHEN 0 THEN k + 1 WHEN 1 THEN 2 * k + 1 WHEN 2 THEN 2 * k + 2 ELSE k + 1 END,
         strftime('%Y-%m-%dT%H:%M:%fZ', 1704067200 + i, 'unixepoch')
       FROM cycled;`));
@@ -125,16 +124,16 @@ function seed(path: string): void {
   timed("accounts", () =>
     raw.exec(`
       INSERT INTO credit_accounts
-        (user_id, balance, granted, spent, refunded, expired, transaction_count, grant_count,
+        (id, user_id, balance, granted, spent, refunded, expired, transaction_count, grant_count,
          debit_count, refund_count, expire_count, last_transaction_at)
-      SELECT user_id, sum(amount),
+      SELECT account_id, substr(account_id, 6), sum(amount),
         sum(CASE type WHEN 'grant' THEN amount ELSE 0 END),
         -sum(CASE type WHEN 'debit' THEN amount ELSE 0 END),
         sum(CASE type WHEN 'refund' THEN amount ELSE 0 END),
         -sum(CASE type WHEN 'expire' THEN amount ELSE 0 END),
         count(*), sum(type = 'grant'), sum(type = 'debit'), sum(type = 'refund'),
         sum(type = 'expire'), max(created_at)
-      FROM credit_transactions GROUP BY user_id;`));
+      FROM credit_transactions GROUP BY account_id;`));
   raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   raw.close();
 }
@@ -210,11 +209,11 @@ try {
       const [name, sql] of [
         [
           "deep page by OFFSET 499,980",
-          "SELECT id FROM credit_transactions WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET 499980",
+          "SELECT id FROM credit_transactions WHERE account_id = 'acct-' || ? ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET 499980",
         ],
         [
           "COUNT(*) of the member's rows",
-          "SELECT count(*) FROM credit_transactions WHERE user_id = ?",
+          "SELECT count(*) FROM credit_transactions WHERE account_id = 'acct-' || ?",
         ],
       ]
     ) {

@@ -74,13 +74,15 @@ async function seed(db: Db, uploadRoot: string, past: string): Promise<void> {
       SELECT printf('lot-%d', i), ${id("i")}, 'purchase', ${LEDGER_ROWS * 10}, ${LEDGER_ROWS * 10},
         ${past} FROM n`.execute(trx);
     await sql`${members}
-      INSERT INTO credit_accounts (user_id, balance, granted, transaction_count, grant_count)
-      SELECT ${id("i")}, ${LEDGER_ROWS * 10}, ${LEDGER_ROWS * 10}, ${LEDGER_ROWS}, ${LEDGER_ROWS}
+      INSERT INTO credit_accounts (id, user_id, balance, granted, transaction_count, grant_count)
+      SELECT printf('account-%d', i), ${id("i")}, ${LEDGER_ROWS * 10}, ${
+      LEDGER_ROWS * 10
+    }, ${LEDGER_ROWS}, ${LEDGER_ROWS}
       FROM n`.execute(trx);
     await sql`${members}, k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < ${LEDGER_ROWS})
-      INSERT INTO credit_transactions (user_id, type, amount, balance_after, description, lot_id,
+      INSERT INTO credit_transactions (account_id, type, amount, balance_after, description,
         seq, type_seq, created_at)
-      SELECT ${id("i")}, 'grant', 10, 10 * j, 'Bench grant', printf('lot-%d', i), j, j, ${past}
+      SELECT printf('account-%d', i), 'grant', 10, 10 * j, 'Bench grant', j, j, ${past}
       FROM n, k`.execute(trx);
     await sql`${members}
       INSERT INTO audit_events (user_id, event, ip_address, user_agent, created_at)
@@ -133,7 +135,11 @@ async function main(): Promise<void> {
     )
       .where("status", "=", "pending_deletion").executeTakeFirstOrThrow();
     const kept = await server.deps.db.selectFrom("credit_transactions")
-      .select((eb) => eb.fn.countAll().as("n")).where("user_id", "is", null)
+      .select((eb) => eb.fn.countAll().as("n")).where(
+        "account_id",
+        "in",
+        server.deps.db.selectFrom("credit_accounts").select("id").where("user_id", "is", null),
+      )
       .executeTakeFirstOrThrow();
     const folders = (await server.deps.uploads.list("profiles")).length;
     console.log(`

@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
+import type { Db } from "../../src/data/database.ts";
 import type { Deps } from "../../src/deps.ts";
 import { getCredits } from "../../src/services/credits.ts";
 import type { Authenticated } from "../../src/services/sessions.ts";
+
+/** The member's ledger rows: those of the account the member owns. */
+export function ledgerOf(db: Db, userId: string) {
+  return db.selectFrom("credit_transactions").where(
+    "account_id",
+    "=",
+    db.selectFrom("credit_accounts").select("id").where("user_id", "=", userId),
+  );
+}
 
 /**
  * Checks, straight from the tables, everything that must hold for a member's credits at any
@@ -18,8 +28,7 @@ export async function assertLedgerInvariant(deps: Deps, userId: string): Promise
   const db = deps.db;
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  const rows = await db.selectFrom("credit_transactions").selectAll()
-    .where("user_id", "=", userId).orderBy("seq").execute();
+  const rows = await ledgerOf(db, userId).selectAll().orderBy("seq").execute();
   const lots = await db.selectFrom("credit_lots").selectAll().where("user_id", "=", userId)
     .execute();
   const account = await db.selectFrom("credit_accounts").selectAll()

@@ -41,7 +41,11 @@ Deno.test("cli run-job expire-credits writes off lots past their date, beside a 
     assert.equal(await runCli(["run-job", "expire-credits"], { DATA_DIR: server.dataDir }), 0);
     const expiry = await deps.db.selectFrom("credit_transactions").selectAll()
       .where("type", "=", "expire").execute();
-    assert.deepEqual(expiry.map((e) => [e.user_id, e.amount, e.balance_after]), [[member, -25, 5]]);
+    const account = await deps.db.selectFrom("credit_accounts").select("id")
+      .where("user_id", "=", member).executeTakeFirstOrThrow();
+    assert.deepEqual(expiry.map((e) => [e.account_id, e.amount, e.balance_after]), [
+      [account.id, -25, 5],
+    ]);
     assert.equal(await assertLedgerInvariant(deps, member), 5);
 
     // A second run finds nothing to do.

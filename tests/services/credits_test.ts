@@ -5,7 +5,7 @@ import { DomainError } from "../../src/services/errors.ts";
 import { createJob, updateJobStatus } from "../../src/services/jobs.ts";
 import type { Authenticated } from "../../src/services/sessions.ts";
 import { authOf, DAY_MS, insertMember, registerAdmin } from "../helpers/credits.ts";
-import { assertLedgerInvariant } from "../helpers/ledger_invariant.ts";
+import { assertLedgerInvariant, ledgerOf } from "../helpers/ledger_invariant.ts";
 import { startTestServer, type TestServer } from "../helpers/test_server.ts";
 
 const meta = { ip: "127.0.0.1", userAgent: "test" };
@@ -161,7 +161,9 @@ Deno.test("updateJobStatus() failing a job refunds exactly the lots it came from
     );
     const refunds = await deps.db.selectFrom("credit_transactions").selectAll()
       .where("type", "=", "refund").execute();
-    assert.deepEqual(refunds.map((r) => [r.amount, r.job_id]), [[50, job.id]]);
+    const { refund_transaction_id } = await deps.db.selectFrom("jobs")
+      .select("refund_transaction_id").where("id", "=", job.id).executeTakeFirstOrThrow();
+    assert.deepEqual(refunds.map((r) => [r.amount, r.id]), [[50, refund_transaction_id]]);
     assert.equal(await assertLedgerInvariant(deps, member), 95);
   } finally {
     await server.close();
@@ -239,12 +241,8 @@ Deno.test("a refund into a lot past its date is written off again at once", asyn
     server.clock.advance(11 * DAY_MS);
     await updateJobStatus(deps, operator, job.id, { status: "failed" }, meta);
 
-    const ledger = await deps.db.selectFrom("credit_transactions").select([
-      "type",
-      "amount",
-      "lot_id",
-    ])
-      .where("user_id", "=", member).orderBy("seq").execute();
+    const ledger = await ledgerOf(deps.db, member).select(["type", "amount"]).orderBy("seq")
+      .execute();
     assert.deepEqual(ledger.map((r) => [r.type, r.amount]), [
       ["grant", 30],
       ["grant", 100],
@@ -252,7 +250,6 @@ Deno.test("a refund into a lot past its date is written off again at once", asyn
       ["refund", 40],
       ["expire", -30],
     ]);
-    assert.equal(ledger[4].lot_id, soon.id);
     const { lots, balance } = await getCredits(deps, { userId: member } as Authenticated);
     assert.equal(balance, 100);
     assert.deepEqual(
@@ -302,9 +299,11 @@ Deno.test("expiry: the balance drops at the date, before the job runs; expireCre
     });
     const expiry = await deps.db.selectFrom("credit_transactions").selectAll()
       .where("type", "=", "expire").executeTakeFirstOrThrow();
+    const account = await deps.db.selectFrom("credit_accounts").select("id")
+      .where("user_id", "=", member).executeTakeFirstOrThrow();
     assert.deepEqual(
-      [expiry.user_id, expiry.amount, expiry.balance_after, expiry.lot_id],
-      [member, -40, 20, lot.id],
+      [expiry.account_id, expiry.amount, expiry.balance_after, expiry.description],
+      [account.id, -40, 20, `Credits expired (${lot.source})`],
     );
     assert.equal(await assertLedgerInvariant(deps, member), 20);
 
@@ -312,8 +311,7 @@ Deno.test("expiry: the balance drops at the date, before the job runs; expireCre
     assert.equal(await assertLedgerInvariant(deps, other), 0);
     // The next change for the member writes the due expiry first, in the same transaction.
     await grantCredits(deps, operator, other, { amount: 1, source: "bonus" }, meta);
-    const types = await deps.db.selectFrom("credit_transactions").select("type")
-      .where("user_id", "=", other).orderBy("seq").execute();
+    const types = await ledgerOf(deps.db, other).select("type").orderBy("seq").execute();
     assert.deepEqual(types.map((t) => t.type), ["grant", "expire", "grant"]);
     assert.equal(await assertLedgerInvariant(deps, other), 1);
   } finally {
@@ -355,8 +353,8 @@ Deno.test("a clock stepping back never reorders a member's ledger", async () => 
     const first = deps.clock.now().toISOString();
     server.clock.advance(-3_600_000);
     await grantCredits(deps, operator, member, { amount: 7, source: "promo" }, meta);
-    const rows = await deps.db.selectFrom("credit_transactions").select(["seq", "created_at"])
-      .where("user_id", "=", member).orderBy("seq").execute();
+    const rows = await ledgerOf(deps.db, member).select(["seq", "created_at"]).orderBy("seq")
+      .execute();
     assert.deepEqual(rows.map((row) => ({ ...row })), [{ seq: 1, created_at: first }, {
       seq: 2,
       created_at: first,
@@ -367,23 +365,34 @@ Deno.test("a clock stepping back never reorders a member's ledger", async () => 
   }
 });
 
-Deno.test("deleting a member keeps their ledger, anonymous, and removes lots, jobs and account", async () => {
+Deno.test("deleting a member keeps their ledger untouched and unlinked, and removes lots and jobs", async () => {
   const { server, deps, operator, member } = await setup();
   try {
     await grantCredits(deps, operator, member, { amount: 10, source: "promo" }, meta);
     const job = await createJob(deps, operator, member, { kind: "render", credits_cost: 4 }, meta);
     await updateJobStatus(deps, operator, job.id, { status: "failed" }, meta);
+    const before = await deps.db.selectFrom("credit_transactions").selectAll().orderBy("id")
+      .execute();
     await deps.db.deleteFrom("users").where("id", "=", member).execute();
-    const ledger = await deps.db.selectFrom("credit_transactions")
-      .select(["user_id", "type", "amount", "job_id", "lot_id"]).orderBy("id").execute();
-    assert.deepEqual(ledger.map((row) => ({ ...row })), [
-      { user_id: null, type: "grant", amount: 10, job_id: null, lot_id: null },
-      { user_id: null, type: "debit", amount: -4, job_id: null, lot_id: null },
-      { user_id: null, type: "refund", amount: 4, job_id: null, lot_id: null },
-    ]);
+    const after = await deps.db.selectFrom("credit_transactions").selectAll().orderBy("id")
+      .execute();
+    assert.deepEqual(after.map((row) => ({ ...row })), before.map((row) => ({ ...row })));
+    assert.deepEqual(after.map((row) => [row.type, row.amount]), [["grant", 10], ["debit", -4], [
+      "refund",
+      4,
+    ]]);
     assert.deepEqual(await tableCounts(deps).then((c) => c.slice(0, 4)), [3, 0, 0, 0]);
-    const accounts = await deps.db.selectFrom("credit_accounts").selectAll().execute();
-    assert.deepEqual(accounts, []);
+    const accounts = await deps.db.selectFrom("credit_accounts").select([
+      "id",
+      "user_id",
+      "balance",
+    ])
+      .execute();
+    assert.deepEqual(accounts.map((a) => ({ ...a })), [{
+      id: after[0].account_id,
+      user_id: null,
+      balance: 10,
+    }]);
   } finally {
     await server.close();
   }
