@@ -83,10 +83,14 @@ export async function createJob(
       refund_transaction_id: null,
     };
     await insertJob(trx, job);
-    job.debit_transaction_id = await debitLots(trx, account, input.credits_cost, {
-      jobId: job.id,
-      description: job.description ?? `Job: ${job.kind}`,
-    }, now);
+    // The job links to its debit (debit_transaction_id): the ledger row names no job.
+    job.debit_transaction_id = await debitLots(
+      trx,
+      account,
+      input.credits_cost,
+      job.description ?? `Job: ${job.kind}`,
+      now,
+    );
     await updateJob(trx, job.id, { debit_transaction_id: job.debit_transaction_id });
     await audit(trx, "job.created", userId, meta, now, {
       operator_id: operator.userId,
@@ -141,10 +145,7 @@ export async function updateJobStatus(
           trx,
           account,
           before.debit_transaction_id,
-          {
-            jobId: before.id,
-            description: `Refund: ${before.kind} failed`,
-          },
+          `Refund: ${before.kind} failed`,
           now,
         );
         changes.refunded_at = nowIso;

@@ -26,12 +26,6 @@ import {
 import type { Db } from "../data/database.ts";
 import { DomainError } from "./errors.ts";
 
-/** What a ledger entry caused by a job refers to. */
-export interface JobReference {
-  jobId: string;
-  description: string;
-}
-
 /**
  * Opens the member's credit account (creating it on first use) as the first statement of the
  * transaction, which takes the write lock before anything is read.
@@ -76,7 +70,7 @@ export async function debitLots(
   trx: Db,
   account: MemberCreditAccount,
   amount: number,
-  job: JobReference,
+  description: string,
   now: Date,
 ): Promise<number> {
   const nowIso = now.toISOString();
@@ -98,7 +92,7 @@ export async function debitLots(
   const id = await appendTransaction(trx, account, {
     type: "debit",
     amount: -amount,
-    description: job.description,
+    description,
   }, nowIso);
   await insertAllocations(trx, id, allocations);
   return id;
@@ -114,7 +108,7 @@ export async function refundDebit(
   trx: Db,
   account: MemberCreditAccount,
   debitTransactionId: number,
-  job: JobReference,
+  description: string,
   now: Date,
 ): Promise<number> {
   const allocations = await findAllocations(trx, debitTransactionId);
@@ -126,7 +120,7 @@ export async function refundDebit(
   const id = await appendTransaction(trx, account, {
     type: "refund",
     amount,
-    description: job.description,
+    description,
   }, now.toISOString());
   await expireDueLots(trx, account, now);
   return id;
