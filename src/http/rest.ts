@@ -1,8 +1,9 @@
-import { type AnyProcedure, type AnyRouter, callTRPCProcedure } from "@trpc/server";
+import type { AnyProcedure, AnyRouter } from "@trpc/server";
 import { DomainError } from "../services/errors.ts";
 import type { Context } from "../trpc/context.ts";
 import { describeError } from "../trpc/error_body.ts";
 import type { Meta } from "../trpc/init.ts";
+import { compileProcedureCall, type ProcedureCall } from "../trpc/procedure_call.ts";
 import { readJsonBody } from "./body.ts";
 import { errorResponse, json } from "./responses.ts";
 
@@ -50,18 +51,16 @@ export function createRestHandler(
   options: { maxBodyBytes: number; customRoutes?: CustomRoute[] },
 ): (request: Request, path: string, url: URL, ctx: Context) => Promise<Response> {
   const procedures = router._def.procedures as Record<string, AnyProcedure>;
-  // No abort signal is passed: procedures here are short, and touching `request.signal` makes
-  // Deno keep per-request abort bookkeeping.
-  const callProcedure = (path: string, ctx: Context, input: unknown) =>
-    callTRPCProcedure({
-      router,
-      path,
-      type: procedures[path]._def.type,
-      ctx,
-      getRawInput: () => Promise.resolve(input),
-      signal: undefined,
-      batchIndex: 0,
-    });
+  const calls = new Map<string, ProcedureCall>(
+    Object.entries(procedures).map((
+      [path, procedure],
+    ) => [path, compileProcedureCall(path, procedure)]),
+  );
+  const callProcedure = (path: string, ctx: Context, input: unknown) => {
+    const call = calls.get(path);
+    if (call === undefined) throw new Error(`no procedure at ${path}`);
+    return call(ctx, input);
+  };
 
   const routes: Route[] = [];
   for (const [name, procedure] of Object.entries(procedures)) {
