@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { attachLiveSessionCache } from "./live_session_cache.ts";
 import { Kysely } from "kysely";
 import type { Generated, Insertable, Selectable, Updateable } from "kysely";
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
@@ -202,6 +203,8 @@ export type Db = Kysely<Database>;
  * `synchronous: "NORMAL"` is for idempotent batch work only (the purge's own connection): a power
  * loss may undo its last commits, which its next run redoes; it never loses a member's change.
  * That connection also checkpoints the WAL less often (every 20,000 pages instead of 1,000).
+ *
+ * The handle comes with its live-session cache (see `LiveSessionCache`).
  */
 export function openDatabase(
   path: string,
@@ -216,5 +219,7 @@ export function openDatabase(
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
   `);
-  return new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
+  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
+  attachLiveSessionCache(db, sqlite);
+  return db;
 }

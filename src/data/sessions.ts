@@ -1,7 +1,8 @@
 import { CompiledQuery } from "kysely";
 import type { Db, SessionRow, UserRow } from "./database.ts";
+import { liveSessionCacheOf } from "./live_session_cache.ts";
 
-type LiveSessionUser = UserRow & { session_last_used_at: string };
+type LiveSessionUser = UserRow & { session_last_used_at: string; session_expires_at: string };
 
 // Compiled once: this read runs on every authenticated request, and building and compiling the
 // Kysely query each time cost more than running it. Parameters: session id, then now.
@@ -9,7 +10,10 @@ const liveSessionUserSql = (db: Db) =>
   db.selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
     .selectAll("users")
-    .select("sessions.last_used_at as session_last_used_at")
+    .select([
+      "sessions.last_used_at as session_last_used_at",
+      "sessions.expires_at as session_expires_at",
+    ])
     .where("sessions.id", "=", "?")
     .where("sessions.revoked_at", "is", null)
     .where("sessions.expires_at", ">", "?")
@@ -18,8 +22,10 @@ const compiledFor = new WeakMap<Db, string>();
 
 /**
  * The user of a session that is live at `now` (not revoked, not expired), with the session's
- * last use: the one indexed read behind every authenticated request. It goes through Kysely's
- * connection (and its lock), so it never reads inside another request's open transaction.
+ * last use: the read behind every authenticated request. Answered from the handle's
+ * `LiveSessionCache` when it can; otherwise one indexed read through Kysely's connection (and its
+ * lock), so it never reads inside another request's open transaction. The row is shared: do not
+ * modify it.
  */
 export async function findLiveSessionUser(
   db: Db,
@@ -28,8 +34,14 @@ export async function findLiveSessionUser(
 ): Promise<LiveSessionUser | undefined> {
   let sql = compiledFor.get(db);
   if (sql === undefined) compiledFor.set(db, sql = liveSessionUserSql(db));
+  const cache = liveSessionCacheOf<LiveSessionUser>(db);
+  const cached = cache?.get(sessionId, now);
+  if (cached !== undefined) return cached;
+  const epoch = cache?.epoch ?? 0;
   const result = await db.executeQuery<LiveSessionUser>(CompiledQuery.raw(sql, [sessionId, now]));
-  return result.rows[0];
+  const row = result.rows[0];
+  if (row !== undefined) cache?.set(sessionId, row, epoch);
+  return row;
 }
 
 /** Inserts a session. */

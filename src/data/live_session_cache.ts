@@ -1,0 +1,145 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** A cached row: whatever the live-session read returned, plus when the session expires. */
+export interface CachedSessionRow {
+  id: string;
+  session_expires_at: string;
+}
+
+/**
+ * The rows of the live-session read (`findLiveSessionUser`), kept in memory so that the read
+ * behind every authenticated request usually costs a map lookup instead of a SQLite read
+ * transaction. It never serves a row the database no longer agrees with:
+ *
+ * - Writes on this connection: temporary triggers (on this connection only, never in the file)
+ *   report every updated or deleted `sessions` and `users` row, cascades included, as the
+ *   statement runs, and the entries they touch are dropped at once. Each `get` drops rows whose
+ *   session has expired.
+ * - Writes by any other connection (the purge's Worker, the CLI, another process): every `get`
+ *   first reads `PRAGMA data_version`, and any change empties the cache.
+ * - Races: a row read before a change must not be stored after it, so `set` takes the `epoch`
+ *   seen before the read and stores nothing if a change has happened since.
+ *
+ * Dropping an entry for a write that is later rolled back costs one read, nothing more. Rows are
+ * shared between requests: callers must not modify them.
+ */
+export class LiveSessionCache<Row extends CachedSessionRow> {
+  readonly #rows = new Map<string, Row>();
+  readonly #sessionsOfUser = new Map<string, Set<string>>();
+  readonly #sqlite: DatabaseSync;
+  #dataVersion: StatementSync | undefined;
+  readonly #maxEntries: number;
+  #lastDataVersion: unknown;
+  #epoch = 0;
+
+  constructor(sqlite: DatabaseSync, maxEntries = 10_000) {
+    this.#sqlite = sqlite;
+    this.#maxEntries = maxEntries;
+  }
+
+  /**
+   * Creates the triggers, on first use rather than at open: the tables exist only once the
+   * migrations have run. Nothing is cached before, so nothing can be missed.
+   */
+  #install(): StatementSync {
+    // `directOnly`: a trigger stored in the file could not call it, so other connections never
+    // meet a function they do not have.
+    this.#sqlite.function(
+      "vestibule_row_changed",
+      { directOnly: true, deterministic: false },
+      (table, id) => {
+        if (table === "users") this.#dropUser(String(id));
+        else this.#dropSession(String(id));
+        return null;
+      },
+    );
+    for (const table of ["users", "sessions"]) {
+      for (const event of ["UPDATE", "DELETE"]) {
+        this.#sqlite.exec(`
+          CREATE TEMP TRIGGER IF NOT EXISTS vestibule_${table}_${event.toLowerCase()}
+          AFTER ${event} ON main.${table}
+          BEGIN SELECT vestibule_row_changed('${table}', OLD.id); END`);
+      }
+    }
+    const dataVersion = this.#sqlite.prepare("PRAGMA data_version");
+    this.#lastDataVersion = (dataVersion.get() as { data_version: unknown }).data_version;
+    return dataVersion;
+  }
+
+  /** Changes whenever a row may have been dropped; pass the value seen before a read to `set`. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The cached row of a session that has not expired at `now` (ISO 8601), if any. */
+  get(sessionId: string, now: string): Row | undefined {
+    const dataVersion = this.#readDataVersion();
+    if (dataVersion !== this.#lastDataVersion) {
+      this.#lastDataVersion = dataVersion;
+      this.clear();
+      return undefined;
+    }
+    const row = this.#rows.get(sessionId);
+    if (row === undefined || row.session_expires_at > now) return row;
+    this.#remove(sessionId);
+    return undefined;
+  }
+
+  /** Stores a row read while `epoch` was current, unless something changed since. */
+  set(sessionId: string, row: Row, epoch: number): void {
+    if (epoch !== this.#epoch) return;
+    this.#remove(sessionId);
+    if (this.#rows.size >= this.#maxEntries) this.#remove(this.#rows.keys().next().value!);
+    this.#rows.set(sessionId, row);
+    const sessions = this.#sessionsOfUser.get(row.id);
+    if (sessions === undefined) this.#sessionsOfUser.set(row.id, new Set([sessionId]));
+    else sessions.add(sessionId);
+  }
+
+  /** Drops every row. */
+  clear(): void {
+    this.#epoch++;
+    this.#rows.clear();
+    this.#sessionsOfUser.clear();
+  }
+
+  #readDataVersion(): unknown {
+    this.#dataVersion ??= this.#install();
+    return (this.#dataVersion.get() as { data_version: unknown }).data_version;
+  }
+
+  #dropSession(sessionId: string): void {
+    this.#epoch++;
+    this.#remove(sessionId);
+  }
+
+  /** Forgets a row without marking a change: for replacing and evicting. */
+  #remove(sessionId: string): void {
+    const row = this.#rows.get(sessionId);
+    if (row === undefined) return;
+    this.#rows.delete(sessionId);
+    const sessions = this.#sessionsOfUser.get(row.id);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) this.#sessionsOfUser.delete(row.id);
+  }
+
+  #dropUser(userId: string): void {
+    this.#epoch++;
+    for (const sessionId of this.#sessionsOfUser.get(userId) ?? []) this.#rows.delete(sessionId);
+    this.#sessionsOfUser.delete(userId);
+  }
+}
+
+const caches = new WeakMap<object, LiveSessionCache<CachedSessionRow>>();
+
+/** Gives a database handle (the `Kysely` instance, not a transaction) its cache. */
+export function attachLiveSessionCache(db: object, sqlite: DatabaseSync): void {
+  caches.set(db, new LiveSessionCache(sqlite));
+}
+
+/** The cache of a handle made by `openDatabase`; undefined for transactions and other handles. */
+export function liveSessionCacheOf<Row extends CachedSessionRow>(
+  db: object,
+): LiveSessionCache<Row> | undefined {
+  return caches.get(db) as LiveSessionCache<Row> | undefined;
+}
