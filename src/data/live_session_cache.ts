@@ -15,8 +15,11 @@ export interface CachedSessionRow {
  *   report every updated or deleted `sessions` and `users` row, cascades included, as the
  *   statement runs, and the entries they touch are dropped at once. Each `get` drops rows whose
  *   session has expired.
- * - Writes by any other connection (the purge's Worker, the CLI, another process): every `get`
- *   first reads `PRAGMA data_version`, and any change empties the cache.
+ * - Writes by any other connection (the purge's Worker, the CLI, another process): `get` reads
+ *   `PRAGMA data_version` when the last reading is `otherConnectionLagMs` old (1 ms by default),
+ *   and any change empties the cache. A read transaction is what the cache saves, so this
+ *   reading is shared by the requests of the same millisecond: a commit by another connection
+ *   reaches every request that starts a millisecond after it.
  * - Races: a row read before a change must not be stored after it, so `set` takes the `epoch`
  *   seen before the read and stores nothing if a change has happened since.
  *
@@ -29,12 +32,18 @@ export class LiveSessionCache<Row extends CachedSessionRow> {
   readonly #sqlite: DatabaseSync;
   #dataVersion: StatementSync | undefined;
   readonly #maxEntries: number;
+  readonly #otherConnectionLagMs: number;
   #lastDataVersion: unknown;
+  #dataVersionReadAt = -Infinity;
   #epoch = 0;
 
-  constructor(sqlite: DatabaseSync, maxEntries = 10_000) {
+  constructor(
+    sqlite: DatabaseSync,
+    options: { maxEntries?: number; otherConnectionLagMs?: number } = {},
+  ) {
     this.#sqlite = sqlite;
-    this.#maxEntries = maxEntries;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#otherConnectionLagMs = options.otherConnectionLagMs ?? 1;
   }
 
   /**
@@ -73,11 +82,15 @@ export class LiveSessionCache<Row extends CachedSessionRow> {
 
   /** The cached row of a session that has not expired at `now` (ISO 8601), if any. */
   get(sessionId: string, now: string): Row | undefined {
-    const dataVersion = this.#readDataVersion();
-    if (dataVersion !== this.#lastDataVersion) {
-      this.#lastDataVersion = dataVersion;
-      this.clear();
-      return undefined;
+    const readAt = performance.now();
+    if (readAt - this.#dataVersionReadAt >= this.#otherConnectionLagMs) {
+      this.#dataVersionReadAt = readAt;
+      const dataVersion = this.#readDataVersion();
+      if (dataVersion !== this.#lastDataVersion) {
+        this.#lastDataVersion = dataVersion;
+        this.clear();
+        return undefined;
+      }
     }
     const row = this.#rows.get(sessionId);
     if (row === undefined || row.session_expires_at > now) return row;
