@@ -45,6 +45,7 @@ export async function startServer(
       await deps.outbox.idle();
       deps.mailTransport.close();
       deps.images.close();
+      deps.passwords.close();
       await deps.db.destroy();
     },
   };

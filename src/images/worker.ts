@@ -1,24 +1,28 @@
 /// <reference lib="deno.worker" />
 import { Image } from "imagescript";
 import { ImageRejected, processImage } from "./process.ts";
+import { lowerThreadPriority } from "../thread_priority.ts";
+import type { WorkerMessage } from "../worker_pool.ts";
 
 /** A request to the image worker and its answer. */
-export type WorkerRequest = { id: number; bytes: Uint8Array };
-export type WorkerResponse =
-  | { ready: true }
-  | { id: number; ok: true; bytes: Uint8Array }
-  | { id: number; ok: false; reason: string };
+export type WorkerRequest = { bytes: Uint8Array };
+export type WorkerResponse = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
 
-self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
-  const { id, bytes } = event.data;
+lowerThreadPriority();
+
+self.onmessage = async (event: MessageEvent<{ id: number; request: WorkerRequest }>) => {
+  const { id, request } = event.data;
   try {
-    const out = await processImage(bytes);
-    self.postMessage({ id, ok: true, bytes: out } satisfies WorkerResponse, [
-      out.buffer as ArrayBuffer,
+    const bytes = await processImage(request.bytes);
+    const response: WorkerResponse = { ok: true, bytes };
+    self.postMessage({ id, response } satisfies WorkerMessage<WorkerResponse>, [
+      bytes.buffer as ArrayBuffer,
     ]);
   } catch (error) {
     const reason = error instanceof ImageRejected ? error.reason : "undecodable";
-    self.postMessage({ id, ok: false, reason } satisfies WorkerResponse);
+    self.postMessage(
+      { id, response: { ok: false, reason } } satisfies WorkerMessage<WorkerResponse>,
+    );
   }
 };
 
@@ -28,4 +32,4 @@ const warmUp = new Image(2, 2);
 await processImage(await warmUp.encode());
 await processImage(await warmUp.encodeJPEG());
 await processImage(await warmUp.encodeWEBP(50));
-self.postMessage({ ready: true } satisfies WorkerResponse);
+self.postMessage({ ready: true } satisfies WorkerMessage<WorkerResponse>);

@@ -1,4 +1,5 @@
-import { Argon2id } from "oslo/password";
+import { workerPool } from "../worker_pool.ts";
+import type { PasswordRequest, PasswordResponse } from "./password_worker.ts";
 import { isCommonPassword } from "./common_passwords.ts";
 
 /** Passwords shorter or longer than this are refused; 128 bounds the Argon2 input. */
@@ -23,48 +24,41 @@ export interface PasswordHasher {
    * wrong password costs (no account enumeration by timing).
    */
   verifyNothing(password: string): Promise<void>;
+  /** Stops any threads it started. */
+  close(): void;
 }
 
 /**
- * Argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1), computed natively off the event loop
- * by `@node-rs/argon2` through `oslo/password`. At most `concurrency` computations run at once
- * (one per core by default): more threads than cores add no throughput and starve the event loop
- * that serves everything else.
+ * Argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1), as `oslo/password` computes it, on a
+ * pool of `concurrency` Workers (one per core by default) whose threads run at the lowest CPU
+ * priority. Sign-ins then use every core the event loop leaves idle, yet never delay it: with
+ * logins saturating both cores, other requests wait for no hash. More Workers than cores would
+ * add no throughput. See `password_worker.ts`.
  */
 export function argon2idHasher(concurrency = navigator.hardwareConcurrency ?? 2): PasswordHasher {
-  const argon = new Argon2id();
-  const limit = semaphore(concurrency);
+  const pool = workerPool<PasswordRequest, PasswordResponse>({
+    url: new URL("./password_worker.ts", import.meta.url),
+    size: concurrency,
+    crashError: () => new Error("password worker crashed"),
+  });
   let decoy: Promise<string> | undefined;
-  const verify = (hash: string, password: string) => limit(() => argon.verify(hash, password));
+  const hash = async (password: string) => {
+    const response = await pool.run({ op: "hash", password });
+    if (!response.ok || typeof response.result !== "string") throw new Error("hashing failed");
+    return response.result;
+  };
+  // A malformed stored hash, or a crashed worker, never lets anyone in.
+  const verify = async (hash: string, password: string) => {
+    const response = await pool.run({ op: "verify", hash, password }).catch(() => undefined);
+    return response?.ok === true && response.result === true;
+  };
   return {
-    hash: (password) => limit(() => argon.hash(password)),
-    verify: async (hash, password) => {
-      try {
-        return await verify(hash, password);
-      } catch {
-        return false; // a malformed stored hash never lets anyone in
-      }
-    },
+    hash,
+    verify,
     verifyNothing: async (password) => {
-      decoy ??= limit(() => argon.hash(crypto.randomUUID()));
+      decoy ??= hash(crypto.randomUUID());
       await verify(await decoy, password);
     },
-  };
-}
-
-/** Runs at most `size` of the tasks given to it at once, the rest in arrival order. */
-function semaphore(size: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
+    close: () => pool.close(),
   };
 }

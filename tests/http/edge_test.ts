@@ -60,9 +60,11 @@ Deno.test("the edge", async (t) => {
 });
 
 Deno.test("an unexpected failure is a generic 500 whose cause is logged with the request id", async () => {
-  const real = argon2idHasher();
   const server = await startTestServer({}, {
-    passwords: { ...real, hash: () => Promise.reject(new Error("disk on fire: SELECT secret")) },
+    passwords: {
+      ...argon2idHasher(),
+      hash: () => Promise.reject(new Error("disk on fire: SELECT secret")),
+    },
   });
   try {
     const res = await server.api("POST", "/auth/register", {
