@@ -81,6 +81,7 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
     await deps.background.drain();
     deps.mailTransport.close();
     deps.images.close();
+    deps.passwords.close();
     await deps.db.destroy();
   }
 }

@@ -26,6 +26,7 @@ self.onmessage = async ({ data }: MessageEvent<PurgeRequest>) => {
     self.postMessage({ ok: false, error: String(error) } satisfies PurgeResponse);
   } finally {
     deps.images.close();
+    deps.passwords.close();
     deps.mailTransport.close();
     await deps.db.destroy();
   }

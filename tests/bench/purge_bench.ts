@@ -6,50 +6,15 @@
  * 2 ms) during the purge against the same probe's idle p99 (target <= 3x).
  */
 import { sql } from "kysely";
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
 import { purgeDeletionsJob } from "../../src/jobs/purge_deletions.ts";
+import { startProbe } from "./probe.ts";
 import type { Db } from "../../src/data/database.ts";
 
 const MEMBERS = Number(Deno.env.get("PURGE_BENCH_MEMBERS") ?? 10_000);
 const LEDGER_ROWS = 100;
-const PROBE = fileURLToPath(new URL("./latency_probe.ts", import.meta.url));
-
-interface ProbeResult {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-/** Starts the latency probe; the returned function stops it and gives its figures. */
-async function startProbe(url: string, token: string): Promise<() => Promise<ProbeResult>> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-net", PROBE, url, token],
-    stdout: "piped",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  while (!buffer.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("latency probe exited before it was ready");
-    buffer += value;
-  }
-  buffer = buffer.slice(buffer.indexOf("\n") + 1);
-  return async () => {
-    child.kill("SIGTERM");
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      buffer += value;
-    }
-    await child.status;
-    return JSON.parse(buffer.trim());
-  };
-}
-
 /** Seeds the due members straight in SQL (recursive CTEs): a million ledger rows in seconds. */
 async function seed(db: Db, uploadRoot: string, past: string): Promise<void> {
   const id = (column: string) => sql.raw(`printf('00000000-0000-4000-8000-%012d', ${column})`);
