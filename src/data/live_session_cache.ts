@@ -88,7 +88,7 @@ export class LiveSessionCache<Row extends CachedSessionRow> {
       const dataVersion = this.#readDataVersion();
       if (dataVersion !== this.#lastDataVersion) {
         this.#lastDataVersion = dataVersion;
-        this.clear();
+        this.#clear();
         return undefined;
       }
     }
@@ -110,7 +110,7 @@ export class LiveSessionCache<Row extends CachedSessionRow> {
   }
 
   /** Drops every row. */
-  clear(): void {
+  #clear(): void {
     this.#epoch++;
     this.#rows.clear();
     this.#sessionsOfUser.clear();

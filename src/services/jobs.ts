@@ -7,21 +7,8 @@ import { debitLots, expireDueLots, lockAccount, refundDebit } from "./ledger.ts"
 import { type Page, pageOf } from "./pagination.ts";
 import type { Authenticated } from "./sessions.ts";
 
-/** A job as the API shows it. */
-export interface JobView {
-  id: string;
-  user_id: string;
-  kind: string;
-  status: JobStatus;
-  credits_cost: number;
-  description: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  refunded_at: string | null;
-}
+/** A job as the API shows it: its row without the links to its ledger rows. */
+export type JobView = Omit<JobRow, "debit_transaction_id" | "refund_transaction_id">;
 
 /** Where a job may go from each status: `failed` and `succeeded` are final. */
 const transitions: Record<JobStatus, readonly JobStatus[]> = {
@@ -32,20 +19,8 @@ const transitions: Record<JobStatus, readonly JobStatus[]> = {
 };
 
 function toJobView(job: JobRow): JobView {
-  return {
-    id: job.id,
-    user_id: job.user_id,
-    kind: job.kind,
-    status: job.status,
-    credits_cost: job.credits_cost,
-    description: job.description,
-    error: job.error,
-    created_at: job.created_at,
-    updated_at: job.updated_at,
-    started_at: job.started_at,
-    finished_at: job.finished_at,
-    refunded_at: job.refunded_at,
-  };
+  const { debit_transaction_id: _debit, refund_transaction_id: _refund, ...view } = job;
+  return view;
 }
 
 /**
