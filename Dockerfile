@@ -13,7 +13,7 @@ COPY --chown=deno:deno db/ db/
 COPY --chown=deno:deno src/ src/
 # The Workers are loaded by URL at run time: cache their module graphs too.
 RUN deno install --frozen --entrypoint src/main.ts src/cli.ts src/images/worker.ts \
-    src/jobs/purge_worker.ts src/services/password_worker.ts
+    src/jobs/purge_worker.ts src/services/password_worker.ts src/data/commit_worker.ts
 
 VOLUME ["/data"]
 EXPOSE 8000

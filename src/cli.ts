@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { loadConfig } from "./config.ts";
 import { type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
-import { createDeps } from "./deps.ts";
+import { closeDeps, createDeps } from "./deps.ts";
 import { jobs } from "./jobs/jobs.ts";
 
 const usage = `Usage: deno task cli <command>
@@ -79,10 +79,7 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
     return 0;
   } finally {
     await deps.background.drain();
-    deps.mailTransport.close();
-    deps.images.close();
-    deps.passwords.close();
-    await deps.db.destroy();
+    await closeDeps(deps);
   }
 }
 

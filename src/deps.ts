@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { Background } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { type Db, openDatabase } from "./data/database.ts";
+import { type CommitThread, commitThread } from "./data/commit_thread.ts";
+import { databaseFileOf, type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { type ImageProcessor, imageWorkerPool } from "./images/pool.ts";
 import { jsonLogger, type Logger } from "./log.ts";
@@ -18,6 +19,8 @@ import { UploadStore } from "./storage/uploads.ts";
 /** Everything a service needs from the outside world, passed in so tests can choose it. */
 export interface Deps {
   db: Db;
+  /** Commits a sign-in's writes off the event loop, on a second connection to `db`'s file. */
+  commits: CommitThread;
   clock: Clock;
   config: Config;
   log: Logger;
@@ -39,6 +42,8 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   mkdirSync(config.dataDir, { recursive: true });
   const db = overrides.db ?? openDatabase(config.databasePath);
   await migrateToLatest(db);
+  const file = databaseFileOf(db);
+  if (file === undefined) throw new Error("the database must be a file opened by openDatabase()");
   const secret = loadServerSecret(config);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? jsonLogger;
@@ -47,6 +52,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     (config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(join(config.dataDir, "mail")));
   return {
     db,
+    commits: overrides.commits ?? commitThread(file),
     clock,
     config,
     log,
@@ -69,6 +75,15 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
       background,
     }),
   };
+}
+
+/** Stops every thread the dependencies started and closes the database and the mail transport. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  deps.mailTransport.close();
+  deps.images.close();
+  deps.passwords.close();
+  deps.commits.close();
+  await deps.db.destroy();
 }
 
 /** `JWT_SECRET` when set; otherwise a 32-byte secret generated once into `$DATA_DIR/jwt_secret`. */

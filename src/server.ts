@@ -1,6 +1,6 @@
 import { loadConfig } from "./config.ts";
 import type { Config } from "./config.ts";
-import { createDeps, type Deps } from "./deps.ts";
+import { closeDeps, createDeps, type Deps } from "./deps.ts";
 import { createHandler } from "./http/handler.ts";
 import { jobs } from "./jobs/jobs.ts";
 import { startScheduler } from "./jobs/scheduler.ts";
@@ -43,10 +43,7 @@ export async function startServer(
       await scheduler.stop();
       await deps.background.drain();
       await deps.outbox.idle();
-      deps.mailTransport.close();
-      deps.images.close();
-      deps.passwords.close();
-      await deps.db.destroy();
+      await closeDeps(deps);
     },
   };
 }

@@ -10,14 +10,17 @@ export interface AuditEvent {
   at: string;
 }
 
-/** Appends one event; callers pass their transaction so the event commits with its cause. */
-export async function insertAuditEvent(db: Db, e: AuditEvent): Promise<void> {
-  await db.insertInto("audit_events").values({
+/**
+ * The statement that appends one event: run it in the transaction of its cause (or in the same
+ * `CommitThread` batch) so the event commits with it.
+ */
+export function auditEventInsert(db: Db, e: AuditEvent) {
+  return db.insertInto("audit_events").values({
     user_id: e.userId,
     event: e.event,
     ip_address: e.ip,
     user_agent: e.userAgent,
     details: e.details === undefined ? null : JSON.stringify(e.details),
     created_at: e.at,
-  }).execute();
+  });
 }

@@ -44,9 +44,9 @@ export async function findLiveSessionUser(
   return row;
 }
 
-/** Inserts a session. */
-export async function insertSession(db: Db, session: SessionRow): Promise<void> {
-  await db.insertInto("sessions").values(session).execute();
+/** The statement that inserts a session: run it in a transaction or a `CommitThread` batch. */
+export function sessionInsert(db: Db, session: SessionRow) {
+  return db.insertInto("sessions").values(session);
 }
 
 /** Records a use of a session and pushes its expiry to the newest refresh token's. */
@@ -120,14 +120,22 @@ export async function isRefreshTokenUnspent(db: Db, id: number): Promise<boolean
   return row !== undefined && row.spent_at === null;
 }
 
+type NewRefreshToken = {
+  session_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+};
+
 /** Inserts a refresh token (its hash) and returns its id. */
-export async function insertRefreshToken(
-  db: Db,
-  token: { session_id: string; token_hash: string; created_at: string; expires_at: string },
-): Promise<number> {
-  const row = await db.insertInto("refresh_tokens").values(token).returning("id")
-    .executeTakeFirstOrThrow();
+export async function insertRefreshToken(db: Db, token: NewRefreshToken): Promise<number> {
+  const row = await refreshTokenInsert(db, token).returning("id").executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** The statement that inserts a refresh token (its hash), for a batch (see `CommitThread`). */
+export function refreshTokenInsert(db: Db, token: NewRefreshToken) {
+  return db.insertInto("refresh_tokens").values(token);
 }
 
 /**

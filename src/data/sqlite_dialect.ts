@@ -8,8 +8,13 @@ type Param = null | number | bigint | string | Uint8Array;
  * Wraps Deno's built-in `node:sqlite` so Kysely's `SqliteDialect` can drive it.
  *
  * better-sqlite3 cannot load under Deno (legacy addon ABI); `node:sqlite` has the same synchronous
- * shape, so this adapter only renames things. Prepared statements are cached by SQL text, which
- * turns the repeated queries of the hot path into a lookup instead of a compile.
+ * shape, so this adapter mostly renames things. Prepared statements are cached by SQL text,
+ * which turns the repeated queries of the hot path into a lookup instead of a compile.
+ *
+ * Transactions start with `BEGIN IMMEDIATE` where Kysely says `begin`: a transaction takes the
+ * write lock when it starts, so another connection (the `CommitThread`, the purge, the CLI)
+ * committing between its first read and its first write cannot fail it with `SQLITE_BUSY`; it
+ * waits for that commit instead (busy timeout), and it reads what it will write over.
  */
 export function nodeSqliteDialect(db: DatabaseSync, cacheSize = 256): SqliteDialect {
   return new SqliteDialect({ database: adaptDatabase(db, cacheSize) });
@@ -23,6 +28,7 @@ function adaptDatabase(db: DatabaseSync, cacheSize: number): SqliteDatabase {
       db.close();
     },
     prepare(sql: string): SqliteStatement {
+      if (sql === "begin") sql = "begin immediate";
       let statement = cache.get(sql);
       if (statement === undefined) {
         statement = adaptStatement(db.prepare(sql));

@@ -1,7 +1,7 @@
 /// <reference lib="deno.worker" />
 import type { Config } from "../config.ts";
 import { openDatabase } from "../data/database.ts";
-import { createDeps } from "../deps.ts";
+import { closeDeps, createDeps } from "../deps.ts";
 import { silentLogger } from "../log.ts";
 import { purgeDueAccounts } from "../services/account_purge.ts";
 
@@ -25,9 +25,6 @@ self.onmessage = async ({ data }: MessageEvent<PurgeRequest>) => {
   } catch (error) {
     self.postMessage({ ok: false, error: String(error) } satisfies PurgeResponse);
   } finally {
-    deps.images.close();
-    deps.passwords.close();
-    deps.mailTransport.close();
-    await deps.db.destroy();
+    await closeDeps(deps);
   }
 };

@@ -5,16 +5,17 @@ import {
   isUniqueViolation,
   updateUser,
 } from "../data/users.ts";
+import type { UserRow } from "../data/database.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
-import { audit, type RequestMeta } from "./audit.ts";
+import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 import { type Profile, toProfile } from "./profile.ts";
-import { type Authenticated, startSession, type TokenPair } from "./sessions.ts";
+import { type Authenticated, newSession, startSession, type TokenPair } from "./sessions.ts";
 
 /** What registration and sign-in return: a token pair and the member's profile. */
 export type SignedIn = TokenPair & { user: Profile; deletion_cancelled?: true };
@@ -105,28 +106,42 @@ export async function login(
   // Past its deletion date an account is gone, whether or not the purge has run yet.
   const purgeDue = user?.status === "pending_deletion" && user.deletion_date !== null &&
     user.deletion_date <= now.toISOString();
+  // Sign-ins come at Argon2's pace, under load or attack: their writes commit off the event loop.
   if (user === undefined || !valid || purgeDue) {
     deps.rateLimiter.record(accountKey, loginPerAccount, now);
-    await audit(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
-      reason: user === undefined ? "unknown_email" : purgeDue ? "deleted" : "wrong_password",
-    });
+    await deps.commits.commit([
+      auditWrite(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
+        reason: user === undefined ? "unknown_email" : purgeDue ? "deleted" : "wrong_password",
+      }),
+    ]);
     throw new DomainError("INVALID_CREDENTIALS");
   }
   deps.rateLimiter.reset(accountKey);
 
+  if (user.status === "pending_deletion") return await signInCancellingDeletion(deps, user, meta);
+  const { writes, pair } = newSession(deps, deps.db, user.id, meta);
+  await deps.commits.commit([
+    auditWrite(deps.db, "sign_in.succeeded", user.id, meta, now),
+    ...writes,
+  ]);
+  return { ...pair, user: toProfile(user) };
+}
+
+/** A sign-in during the grace period: restores the account, then opens the session. */
+async function signInCancellingDeletion(
+  deps: Deps,
+  user: UserRow,
+  meta: RequestMeta,
+): Promise<SignedIn> {
+  const now = deps.clock.now();
   const signedIn = await deps.db.transaction().execute(async (trx) => {
-    const cancelsDeletion = user.status === "pending_deletion";
-    if (cancelsDeletion) await restoreAccount(deps, trx, user, meta, now, "sign_in");
+    await restoreAccount(deps, trx, user, meta, now, "sign_in");
     await audit(trx, "sign_in.succeeded", user.id, meta, now);
     const pair = await startSession(deps, trx, user.id, meta);
-    const current = cancelsDeletion ? await findUserById(trx, user.id) : user;
-    return {
-      ...pair,
-      user: toProfile(current!),
-      ...(cancelsDeletion ? { deletion_cancelled: true as const } : {}),
-    };
+    const restored = await findUserById(trx, user.id);
+    return { ...pair, user: toProfile(restored!), deletion_cancelled: true as const };
   });
-  if (signedIn.deletion_cancelled) deps.outbox.nudge();
+  deps.outbox.nudge();
   return signedIn;
 }
 

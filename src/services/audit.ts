@@ -1,4 +1,4 @@
-import { type AuditEvent, insertAuditEvent } from "../data/audit_events.ts";
+import { type AuditEvent, auditEventInsert } from "../data/audit_events.ts";
 import type { Db } from "../data/database.ts";
 
 /** Who made a request: what the audit trail and the session list record. */
@@ -41,7 +41,19 @@ export async function audit(
   at: Date,
   details?: AuditEvent["details"],
 ): Promise<void> {
-  await insertAuditEvent(db, {
+  await auditWrite(db, event, userId, meta, at, details).execute();
+}
+
+/** The statement `audit` runs, for a `CommitThread` batch. */
+export function auditWrite(
+  db: Db,
+  event: AuditEventName,
+  userId: string | null,
+  meta: RequestMeta,
+  at: Date,
+  details?: AuditEvent["details"],
+) {
+  return auditEventInsert(db, {
     event,
     userId,
     ip: meta.ip,

@@ -3,10 +3,11 @@ import {
   findLiveSessionUser,
   findRefreshToken,
   insertRefreshToken,
-  insertSession,
   isRefreshTokenUnspent,
   listLiveSessions,
+  refreshTokenInsert,
   revokeSessions,
+  sessionInsert,
   spendRefreshToken,
   touchSession,
 } from "../data/sessions.ts";
@@ -60,8 +61,40 @@ function tokenPair(deps: Deps, userId: string, sessionId: string, refreshToken: 
 }
 
 /**
- * Opens a new session (a refresh-token family) for a member inside the caller's transaction and
- * returns its first token pair. The refresh token is stored only as its SHA-256.
+ * A new session (a refresh-token family) for a member and its first token pair, not yet stored:
+ * `writes` are the statements that store it (the refresh token only as its SHA-256), built on
+ * `db`, for the caller's transaction or a `CommitThread` batch.
+ */
+export function newSession(deps: Deps, db: Db, userId: string, meta: RequestMeta) {
+  const now = deps.clock.now();
+  const sessionId = crypto.randomUUID();
+  const refreshToken = generateOpaqueToken();
+  const expiresAt = addSeconds(now, deps.config.refreshTokenTtlSeconds);
+  const writes = [
+    sessionInsert(db, {
+      id: sessionId,
+      user_id: userId,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+      ip_address: meta.ip,
+      created_at: now.toISOString(),
+      last_used_at: now.toISOString(),
+      expires_at: expiresAt,
+      revoked_at: null,
+      revoked_reason: null,
+    }),
+    refreshTokenInsert(db, {
+      session_id: sessionId,
+      token_hash: hashToken(refreshToken),
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+    }),
+  ];
+  return { writes, pair: tokenPair(deps, userId, sessionId, refreshToken, now) };
+}
+
+/**
+ * Opens a new session for a member inside the caller's transaction and returns its first token
+ * pair (see `newSession`).
  */
 export async function startSession(
   deps: Deps,
@@ -69,28 +102,9 @@ export async function startSession(
   userId: string,
   meta: RequestMeta,
 ): Promise<TokenPair> {
-  const now = deps.clock.now();
-  const sessionId = crypto.randomUUID();
-  const refreshToken = generateOpaqueToken();
-  const expiresAt = addSeconds(now, deps.config.refreshTokenTtlSeconds);
-  await insertSession(trx, {
-    id: sessionId,
-    user_id: userId,
-    user_agent: meta.userAgent?.slice(0, 512) ?? null,
-    ip_address: meta.ip,
-    created_at: now.toISOString(),
-    last_used_at: now.toISOString(),
-    expires_at: expiresAt,
-    revoked_at: null,
-    revoked_reason: null,
-  });
-  await insertRefreshToken(trx, {
-    session_id: sessionId,
-    token_hash: hashToken(refreshToken),
-    created_at: now.toISOString(),
-    expires_at: expiresAt,
-  });
-  return tokenPair(deps, userId, sessionId, refreshToken, now);
+  const { writes, pair } = newSession(deps, trx, userId, meta);
+  for (const write of writes) await write.execute();
+  return pair;
 }
 
 /**

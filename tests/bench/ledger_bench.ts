@@ -19,7 +19,7 @@ import { Kysely } from "kysely";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/data/database.ts";
 import { nodeSqliteDialect } from "../../src/data/sqlite_dialect.ts";
-import { createDeps } from "../../src/deps.ts";
+import { closeDeps, createDeps } from "../../src/deps.ts";
 import { silentLogger } from "../../src/log.ts";
 import { listTransactions } from "../../src/services/credits.ts";
 
@@ -147,8 +147,7 @@ const config = loadConfig({ DATA_DIR: dataDir, LOG_REQUESTS: "false" });
 try {
   // Migrate through the application, then seed beside it, then open it again for the run.
   const migrated = await createDeps(config, { log: silentLogger });
-  migrated.images.close();
-  await migrated.db.destroy();
+  await closeDeps(migrated);
   seed(config.databasePath);
 
   const deps = await createDeps(config, { log: silentLogger });
@@ -232,8 +231,7 @@ try {
   } finally {
     raw.close();
     await logging.destroy();
-    deps.images.close();
-    await deps.db.destroy();
+    await closeDeps(deps);
   }
 } finally {
   await Deno.remove(dataDir, { recursive: true });
