@@ -15,7 +15,7 @@ export interface CachedSessionRow {
  *   report every updated or deleted `sessions` and `users` row, cascades included, as the
  *   statement runs, and the entries they touch are dropped at once. Each `get` drops rows whose
  *   session has expired.
- * - Writes by any other connection (the purge's Worker, the CLI, another process): `get` reads
+ * - Writes by any other connection (the `CommitThread`, the purge's Worker, the CLI): `get` reads
  *   `PRAGMA data_version` when the last reading is `otherConnectionLagMs` old (1 ms by default),
  *   and any change empties the cache. A read transaction is what the cache saves, so this
  *   reading is shared by the requests of the same millisecond: a commit by another connection

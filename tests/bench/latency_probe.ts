@@ -1,8 +1,9 @@
 /**
  * A latency probe in a process of its own: sends `GET <url>` with a bearer token, one request
  * every `intervalMs` (steady traffic that measures latency without saturating the machine), until
- * it receives SIGTERM; then prints one JSON line `{count, p50, p99, max}` (milliseconds) and
- * exits. Being its own process, it never shares an event loop with what it measures.
+ * it receives SIGTERM; then prints one JSON line `{"latencies": [...]}` (milliseconds) and exits.
+ * Being its own process, it never shares an event loop with what it measures. `probe.ts` drives
+ * it and computes the percentiles.
  *
  * Usage: `deno run --allow-net tests/bench/latency_probe.ts <url> <token> [intervalMs=2]`
  */
@@ -26,8 +27,5 @@ while (!stop) {
     await new Promise((resolve) => setTimeout(resolve, intervalMs - elapsed));
   }
 }
-latencies.sort((a, b) => a - b);
-const at = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-console.log(JSON.stringify({ count: latencies.length, p50: at(0.5), p99: at(0.99), max: at(1) }));
+console.log(JSON.stringify({ latencies }));
 Deno.exit(0);

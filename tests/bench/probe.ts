@@ -8,6 +8,21 @@ export interface ProbeResult {
   p50: number;
   p99: number;
   max: number;
+  /** Every latency, sorted. */
+  latencies: number[];
+}
+
+/** The figures of these latencies (milliseconds). */
+function summarize(unsorted: number[]): ProbeResult {
+  const latencies = unsorted.toSorted((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { count: latencies.length, p50: at(0.5), p99: at(0.99), max: at(1), latencies };
+}
+
+/** The figures of several probe runs taken together, as if one run had made all their requests. */
+export function pooled(results: ProbeResult[]): ProbeResult {
+  return summarize(results.flatMap((result) => result.latencies));
 }
 
 /**
@@ -36,6 +51,6 @@ export async function startProbe(url: string, token: string): Promise<() => Prom
       buffer += value;
     }
     await child.status;
-    return JSON.parse(buffer.trim());
+    return summarize(JSON.parse(buffer.trim()).latencies);
   };
 }
