@@ -16,13 +16,19 @@ export type CommitResponse =
   | { ok: true; results: { rows: unknown[]; numAffectedRows?: bigint; insertId?: bigint }[] }
   | { ok: false; message: string };
 
-let connection: { file: string; sqlite: DatabaseSync } | undefined;
+let connection: DatabaseSync | undefined;
 const statements = new Map<string, StatementSync>();
 
-function prepare(sqlite: DatabaseSync, sql: string): StatementSync {
+function open(file: string): DatabaseSync {
+  const db = new DatabaseSync(file);
+  configureConnection(db);
+  return db;
+}
+
+function prepare(db: DatabaseSync, sql: string): StatementSync {
   let statement = statements.get(sql);
   if (statement === undefined) {
-    statement = sqlite.prepare(sql);
+    statement = db.prepare(sql);
     if (statements.size >= 64) statements.delete(statements.keys().next().value!);
     statements.set(sql, statement);
   }
@@ -36,30 +42,24 @@ function prepare(sqlite: DatabaseSync, sql: string): StatementSync {
  * waits on the event loop, so a writer on the serving thread waits at most one batch.
  */
 function commit(request: CommitRequest): CommitResponse {
-  if (connection?.file !== request.file) {
-    connection?.sqlite.close();
-    statements.clear();
-    connection = { file: request.file, sqlite: new DatabaseSync(request.file) };
-    configureConnection(connection.sqlite);
-  }
-  const { sqlite } = connection;
+  const db = connection ??= open(request.file); // a CommitThread's Worker serves one file
   try {
-    sqlite.exec("BEGIN IMMEDIATE");
+    db.exec("BEGIN IMMEDIATE");
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }
   try {
     const results = request.statements.map(({ sql, parameters }) => {
-      const statement = prepare(sqlite, sql);
+      const statement = prepare(db, sql);
       const params = parameters as Param[];
       if (statement.columns().length > 0) return { rows: statement.all(...params) };
       const { changes, lastInsertRowid } = statement.run(...params);
       return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
     });
-    sqlite.exec("COMMIT");
+    db.exec("COMMIT");
     return { ok: true, results };
   } catch (error) {
-    if (sqlite.isTransaction) sqlite.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     return { ok: false, message: (error as Error).message };
   }
 }
