@@ -1,9 +1,7 @@
 /// <reference lib="deno.worker" />
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { CompiledQuery } from "kysely";
 import type { WorkerMessage } from "../worker_pool.ts";
-import { configureConnection } from "./database.ts";
-
-type Param = null | number | bigint | string | Uint8Array;
+import { type Db, openDatabase } from "./database.ts";
 
 /** A batch for the commit worker: statements to run, in order, in one transaction. */
 export interface CommitRequest {
@@ -16,56 +14,32 @@ export type CommitResponse =
   | { ok: true; results: { rows: unknown[]; numAffectedRows?: bigint; insertId?: bigint }[] }
   | { ok: false; message: string };
 
-let connection: DatabaseSync | undefined;
-const statements = new Map<string, StatementSync>();
-
-function open(file: string): DatabaseSync {
-  const db = new DatabaseSync(file);
-  configureConnection(db);
-  return db;
-}
-
-function prepare(db: DatabaseSync, sql: string): StatementSync {
-  let statement = statements.get(sql);
-  if (statement === undefined) {
-    statement = db.prepare(sql);
-    if (statements.size >= 64) statements.delete(statements.keys().next().value!);
-    statements.set(sql, statement);
-  }
-  return statement;
-}
+let connection: Db | undefined;
 
 /**
- * Runs one batch between `BEGIN IMMEDIATE` and `COMMIT` on this Worker's own connection (same
- * pragmas as the server's, `synchronous=FULL` included): all of it commits, or none of it.
- * The write lock is taken at `BEGIN` and held only while this thread runs the batch: it never
- * waits on the event loop, so a writer on the serving thread waits at most one batch.
+ * Runs one batch in a transaction on this Worker's own connection, opened like the server's
+ * (`synchronous=FULL`, and `BEGIN IMMEDIATE`): all of it commits, or none of it. The write lock
+ * is taken at `BEGIN` and held only while this thread runs the batch: it never waits on the
+ * event loop, so a writer on the serving thread waits at most one batch.
  */
-function commit(request: CommitRequest): CommitResponse {
-  const db = connection ??= open(request.file); // a CommitThread's Worker serves one file
+async function commit(request: CommitRequest): Promise<CommitResponse> {
+  const db = connection ??= openDatabase(request.file); // a CommitThread's Worker serves one file
   try {
-    db.exec("BEGIN IMMEDIATE");
-  } catch (error) {
-    return { ok: false, message: (error as Error).message };
-  }
-  try {
-    const results = request.statements.map(({ sql, parameters }) => {
-      const statement = prepare(db, sql);
-      const params = parameters as Param[];
-      if (statement.columns().length > 0) return { rows: statement.all(...params) };
-      const { changes, lastInsertRowid } = statement.run(...params);
-      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    const results = await db.transaction().execute(async (trx) => {
+      const results = [];
+      for (const { sql, parameters } of request.statements) {
+        results.push(await trx.executeQuery(CompiledQuery.raw(sql, [...parameters])));
+      }
+      return results;
     });
-    db.exec("COMMIT");
     return { ok: true, results };
   } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
     return { ok: false, message: (error as Error).message };
   }
 }
 
-self.onmessage = (event: MessageEvent<{ id: number; request: CommitRequest }>) => {
+self.onmessage = async (event: MessageEvent<{ id: number; request: CommitRequest }>) => {
   const { id, request } = event.data;
-  self.postMessage({ id, response: commit(request) } satisfies WorkerMessage<CommitResponse>);
+  self.postMessage({ id, response: await commit(request) } satisfies WorkerMessage<CommitResponse>);
 };
 self.postMessage({ ready: true } satisfies WorkerMessage<CommitResponse>);

@@ -195,37 +195,26 @@ export type SessionRow = Selectable<SessionsTable>;
 /** The database handle every query takes first. */
 export type Db = Kysely<Database>;
 
-/**
- * Opens (creating if needed) the SQLite file with the pragmas Vestibule relies on (see
- * `configureConnection`).
- *
- * The handle comes with its live-session cache (see `LiveSessionCache`) and remembers its file
- * (`databaseFileOf`), so a second connection can be opened on it elsewhere.
- */
-export function openDatabase(path: string, options: ConnectionOptions = {}): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new DatabaseSync(path);
-  configureConnection(sqlite, options);
-  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
-  attachLiveSessionCache(db, sqlite);
-  if (path !== ":memory:") files.set(db, path);
-  return db;
-}
-
-export interface ConnectionOptions {
-  synchronous?: "FULL" | "NORMAL";
-}
+const files = new WeakMap<Db, string>();
 
 /**
- * Sets the pragmas of every connection: WAL for concurrent readers, `synchronous=FULL` so a
- * committed change survives power loss, foreign keys enforced, and a busy timeout so the server,
- * its Workers and the CLI can share the file.
+ * Opens (creating if needed) the SQLite file with the pragmas Vestibule relies on: WAL for
+ * concurrent readers, `synchronous=FULL` so a committed change survives power loss, foreign keys
+ * enforced, and a busy timeout so the server, its Workers and the CLI can share the file.
  *
  * `synchronous: "NORMAL"` is for idempotent batch work only (the purge's own connection): a power
  * loss may undo its last commits, which its next run redoes; it never loses a member's change.
  * That connection also checkpoints the WAL less often (every 20,000 pages instead of 1,000).
+ *
+ * The handle comes with its live-session cache (see `LiveSessionCache`) and remembers its file
+ * (`databaseFileOf`), so a second connection can be opened on it elsewhere.
  */
-export function configureConnection(sqlite: DatabaseSync, options: ConnectionOptions = {}): void {
+export function openDatabase(
+  path: string,
+  options: { synchronous?: "FULL" | "NORMAL" } = {},
+): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new DatabaseSync(path);
   sqlite.exec(`
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = ${options.synchronous === "NORMAL" ? "NORMAL" : "FULL"};
@@ -233,9 +222,11 @@ export function configureConnection(sqlite: DatabaseSync, options: ConnectionOpt
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
   `);
+  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
+  attachLiveSessionCache(db, sqlite);
+  if (path !== ":memory:") files.set(db, path);
+  return db;
 }
-
-const files = new WeakMap<Db, string>();
 
 /** The file a handle from `openDatabase` is on; `undefined` for `:memory:` and other handles. */
 export function databaseFileOf(db: Db): string | undefined {

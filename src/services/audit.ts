@@ -33,15 +33,8 @@ export type AuditEventName =
   | "job.status_changed";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
-export async function audit(
-  db: Db,
-  event: AuditEventName,
-  userId: string | null,
-  meta: RequestMeta,
-  at: Date,
-  details?: AuditEvent["details"],
-): Promise<void> {
-  await auditWrite(db, event, userId, meta, at, details).execute();
+export async function audit(...event: Parameters<typeof auditWrite>): Promise<void> {
+  await auditWrite(...event).execute();
 }
 
 /** The statement `audit` runs, for a `CommitThread` batch. */

@@ -4,6 +4,7 @@ import { commitThread } from "../../src/data/commit_thread.ts";
 import { openDatabase } from "../../src/data/database.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { isUniqueViolation } from "../../src/data/users.ts";
+import { userRow } from "../helpers/rows.ts";
 
 async function fixture() {
   const dir = await Deno.makeTempDir();
@@ -57,19 +58,10 @@ Deno.test("CommitThread commits a batch on its own connection, all of it or none
   );
 
   await t.step("a failing statement rolls back the statements before it", async () => {
-    const user = {
-      id: "u1",
-      email: "u@example.com",
-      password_hash: "h",
-      subscription_tier: "free",
-      role: "member" as const,
-      status: "active" as const,
-      created_at: "t",
-      updated_at: "t",
-    };
-    await f.db.insertInto("users").values(user).execute();
+    await f.db.insertInto("users").values(userRow("u1")).execute();
+    const sameEmail = userRow("u2", { email: "u1@example.com" });
     await assert.rejects(
-      f.commits.commit([event(f.db, "c"), f.db.insertInto("users").values({ ...user, id: "u2" })]),
+      f.commits.commit([event(f.db, "c"), f.db.insertInto("users").values(sameEmail)]),
       (error) => isUniqueViolation(error),
     );
     assert.deepEqual(await f.events(), ["a", "b"]);

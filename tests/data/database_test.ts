@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { sql } from "kysely";
 import { openDatabase } from "../../src/data/database.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
+import { userRow } from "../helpers/rows.ts";
 
 Deno.test("openDatabase() sets WAL, synchronous=FULL, foreign keys and a busy timeout", async () => {
   const dir = await Deno.makeTempDir();
@@ -24,19 +25,9 @@ Deno.test("migrateToLatest() is idempotent and emails are unique case-insensitiv
   try {
     await migrateToLatest(db);
     await migrateToLatest(db);
-    const user = (id: string, email: string) => ({
-      id,
-      email,
-      password_hash: "h",
-      subscription_tier: "free",
-      role: "member" as const,
-      status: "active" as const,
-      created_at: "t",
-      updated_at: "t",
-    });
-    await db.insertInto("users").values(user("a", "a@example.com")).execute();
+    await db.insertInto("users").values(userRow("a")).execute();
     await assert.rejects(
-      db.insertInto("users").values(user("b", "A@EXAMPLE.COM")).execute(),
+      db.insertInto("users").values(userRow("b", { email: "A@EXAMPLE.COM" })).execute(),
       /UNIQUE/,
     );
     const found = await db.selectFrom("users").select("id").where("email", "=", "A@Example.com")

@@ -5,6 +5,7 @@ import { type Db, openDatabase } from "../../src/data/database.ts";
 import { LiveSessionCache, liveSessionCacheOf } from "../../src/data/live_session_cache.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { findLiveSessionUser } from "../../src/data/sessions.ts";
+import { userRow } from "../helpers/rows.ts";
 
 const T0 = "2026-11-23T10:00:00.000Z";
 const USERS = ["u0", "u1", "u2"];
@@ -28,17 +29,9 @@ function minutesAfterT0(minutes: number): string {
 async function seeded(path: string): Promise<Db> {
   const db = openDatabase(path);
   await migrateToLatest(db);
-  await db.insertInto("users").values(USERS.map((id) => ({
-    id,
-    email: `${id}@example.com`,
-    password_hash: "h",
-    name: `Name ${id}`,
-    subscription_tier: "free",
-    role: "member" as const,
-    status: "active" as const,
-    created_at: T0,
-    updated_at: T0,
-  }))).execute();
+  await db.insertInto("users").values(
+    USERS.map((id) => userRow(id, { name: `Name ${id}`, created_at: T0, updated_at: T0 })),
+  ).execute();
   await db.insertInto("sessions").values(SESSIONS.map((s) => ({
     id: s.id,
     user_id: s.user,
