@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sql } from "kysely";
 import { startTestServer } from "../helpers/test_server.ts";
 
 Deno.test("register", async (t) => {
@@ -189,6 +190,23 @@ Deno.test("login", async (t) => {
       assert.ok(events[1].user_agent);
       assert.equal(events[3].user_id, null);
     });
+
+    await t.step(
+      "sign-ins commit on the commit thread's connection, not the server's",
+      async () => {
+        // `data_version` moves only when another connection commits.
+        const version = async () =>
+          Object.values((await sql.raw("PRAGMA data_version").execute(server.deps.db)).rows[0]!)[0];
+        for (const password of ["secure123", "wrong-password"]) {
+          const before = await version();
+          await server.api("POST", "/auth/login", { body: { email: "ann@example.com", password } });
+          assert.notEqual(await version(), before, `a sign-in with ${password}`);
+        }
+        const before = await version();
+        await server.deps.db.updateTable("users").set({ name: "Ann" }).execute();
+        assert.equal(await version(), before, "a write on the server's own connection");
+      },
+    );
   } finally {
     await server.close();
   }
