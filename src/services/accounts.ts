@@ -118,7 +118,9 @@ export async function login(
   }
   deps.rateLimiter.reset(accountKey);
 
-  if (user.status === "pending_deletion") return await signInCancellingDeletion(deps, user, meta);
+  if (user.status === "pending_deletion") {
+    return await signInCancellingDeletion(deps, user, meta, now);
+  }
   const { writes, pair } = newSession(deps, deps.db, user.id, meta);
   await deps.commits.commit([
     auditWrite(deps.db, "sign_in.succeeded", user.id, meta, now),
@@ -132,8 +134,8 @@ async function signInCancellingDeletion(
   deps: Deps,
   user: UserRow,
   meta: RequestMeta,
+  now: Date,
 ): Promise<SignedIn> {
-  const now = deps.clock.now();
   const signedIn = await deps.db.transaction().execute(async (trx) => {
     await restoreAccount(deps, trx, user, meta, now, "sign_in");
     await audit(trx, "sign_in.succeeded", user.id, meta, now);

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { sql } from "kysely";
 import { commitThread } from "../../src/data/commit_thread.ts";
 import { openDatabase } from "../../src/data/database.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { isUniqueViolation } from "../../src/data/users.ts";
-import { userRow } from "../helpers/rows.ts";
+import { pragma, userRow } from "../helpers/database.ts";
 
 async function fixture() {
   const dir = await Deno.makeTempDir();
@@ -35,8 +34,7 @@ Deno.test("CommitThread commits a batch on its own connection, all of it or none
   await t.step(
     "results come back in order, and the commit is visible once it resolves",
     async () => {
-      const version = async () =>
-        Object.values((await sql.raw("PRAGMA data_version").execute(f.db)).rows[0] as object)[0];
+      const version = () => pragma(f.db, "data_version");
       const before = await version();
       const results = await f.commits.commit([
         event(f.db, "a"),

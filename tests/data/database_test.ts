@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
-import { sql } from "kysely";
 import { openDatabase } from "../../src/data/database.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
-import { userRow } from "../helpers/rows.ts";
+import { pragma, userRow } from "../helpers/database.ts";
 
 Deno.test("openDatabase() sets WAL, synchronous=FULL, foreign keys and a busy timeout", async () => {
   const dir = await Deno.makeTempDir();
   const db = openDatabase(`${dir}/nested/v.sqlite`);
   try {
-    const pragma = async (name: string) =>
-      Object.values((await sql.raw(`PRAGMA ${name}`).execute(db)).rows[0] as object)[0];
-    assert.equal(await pragma("journal_mode"), "wal");
-    assert.equal(await pragma("synchronous"), 2);
-    assert.equal(await pragma("foreign_keys"), 1);
-    assert.equal(await pragma("busy_timeout"), 5000);
+    assert.equal(await pragma(db, "journal_mode"), "wal");
+    assert.equal(await pragma(db, "synchronous"), 2);
+    assert.equal(await pragma(db, "foreign_keys"), 1);
+    assert.equal(await pragma(db, "busy_timeout"), 5000);
   } finally {
     await db.destroy();
     await Deno.remove(dir, { recursive: true });

@@ -5,7 +5,7 @@ import { type Db, openDatabase } from "../../src/data/database.ts";
 import { LiveSessionCache, liveSessionCacheOf } from "../../src/data/live_session_cache.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { findLiveSessionUser } from "../../src/data/sessions.ts";
-import { userRow } from "../helpers/rows.ts";
+import { userRow } from "../helpers/database.ts";
 
 const T0 = "2026-11-23T10:00:00.000Z";
 const USERS = ["u0", "u1", "u2"];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sql } from "kysely";
+import { pragma } from "../helpers/database.ts";
 import { startTestServer } from "../helpers/test_server.ts";
 
 Deno.test("register", async (t) => {
@@ -195,8 +195,7 @@ Deno.test("login", async (t) => {
       "sign-ins commit on the commit thread's connection, not the server's",
       async () => {
         // `data_version` moves only when another connection commits.
-        const version = async () =>
-          Object.values((await sql.raw("PRAGMA data_version").execute(server.deps.db)).rows[0]!)[0];
+        const version = () => pragma(server.deps.db, "data_version");
         for (const password of ["secure123", "wrong-password"]) {
           const before = await version();
           await server.api("POST", "/auth/login", { body: { email: "ann@example.com", password } });

@@ -1,4 +1,5 @@
-import type { NewUser } from "../../src/data/database.ts";
+import { sql } from "kysely";
+import type { Db, NewUser } from "../../src/data/database.ts";
 
 /** A `users` row for tests that write the table directly: an active member, `<id>@example.com`. */
 export function userRow(id: string, fields: Partial<NewUser> = {}): NewUser {
@@ -13,4 +14,9 @@ export function userRow(id: string, fields: Partial<NewUser> = {}): NewUser {
     updated_at: "2026-11-23T00:00:00.000Z",
     ...fields,
   };
+}
+
+/** The value of `PRAGMA <name>` on this handle's connection. */
+export async function pragma(db: Db, name: string): Promise<unknown> {
+  return Object.values((await sql.raw(`PRAGMA ${name}`).execute(db)).rows[0] as object)[0];
 }
