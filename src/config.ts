@@ -42,6 +42,13 @@ export interface Config {
     passwordForgotPerEmail: RateLimitRule;
   };
   logRequests: boolean;
+  /**
+   * Exact origins (`scheme://host[:port]`) whose pages may call the API from a browser:
+   * `CORS_ORIGINS`, or by default the origin of an explicitly set `EMAIL_LINK_BASE_URL`.
+   */
+  corsOrigins: string[];
+  /** Where the pages behind email links send the member back to; unset: no link. */
+  appUrl: string | undefined;
 }
 
 const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
@@ -49,6 +56,33 @@ const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e
     const [limit, windowSeconds] = value.split("/").map(Number);
     return { limit, windowSeconds };
   }).refine((r) => r.limit > 0 && r.windowSeconds > 0, "count and seconds must be positive");
+
+/** An `http:` or `https:` URL (the only kinds a browser page or link can use). */
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http or https URL" });
+
+/** One exact origin: what a browser sends in `Origin`, e.g. `https://app.example.com:8443`. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const origins = z.string().transform((value, ctx) => {
+  const list = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  for (const item of list) {
+    if (!isExactOrigin(item)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `"${item}" is not an exact origin (scheme://host[:port], lower case, no path or trailing slash)`,
+      });
+    }
+  }
+  return [...new Set(list)];
+});
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -81,7 +115,16 @@ const envSchema = z.object({
   RATE_LIMIT_PASSWORD_FORGOT_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL: rule.prefault("3/3600"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  CORS_ORIGINS: origins.optional(),
+  APP_URL: httpUrl.optional(),
 });
+
+/** The origin of an explicitly set `EMAIL_LINK_BASE_URL` (a web front end), or none. */
+function defaultCorsOrigins(emailLinkBaseUrl: string | undefined): string[] {
+  if (emailLinkBaseUrl === undefined) return [];
+  const origin = new URL(emailLinkBaseUrl).origin;
+  return isExactOrigin(origin) ? [origin] : [];
+}
 
 /** Raised when the environment holds a bad value; the message names the variable. */
 export class ConfigError extends Error {
@@ -136,5 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       passwordForgotPerEmail: e.RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL,
     },
     logRequests: e.LOG_REQUESTS,
+    corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.EMAIL_LINK_BASE_URL),
+    appUrl: e.APP_URL,
   };
 }

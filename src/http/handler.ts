@@ -10,7 +10,9 @@ import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { isLinkPage, serveLinkPage } from "./pages.ts";
-import { errorResponse, json } from "./responses.ts";
+import { createCors } from "./cors.ts";
+import { isDocsPath, serveDocs } from "./docs.ts";
+import { errorResponse, json, jsonText, secureJson } from "./responses.ts";
 import { createRestHandler, unhandled } from "./rest.ts";
 
 /** The whole HTTP surface as one `Deno.serve` handler. */
@@ -20,9 +22,11 @@ const REST_PREFIX = "/api/v1";
 
 /**
  * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`),
- * `/healthz`, `/uploads/*` and the pages emailed links open; anything else is a JSON 404. Every
- * answer carries `X-Request-Id`, and every request is logged as one JSON line without its query
- * string (tokens may travel there).
+ * `/healthz`, `/uploads/*`, `/docs` and the pages emailed links open; anything else is a JSON 404.
+ * Every answer carries `X-Request-Id`; every JSON answer `Cache-Control: no-store`, `nosniff` and
+ * `Referrer-Policy: no-referrer`; answers under the API carry the CORS grant of `CORS_ORIGINS`
+ * (`src/http/cors.ts`). Every request is logged as one JSON line without its query string
+ * (tokens may travel there).
  */
 export function createHandler(deps: Deps): Handler {
   const rest = createRestHandler(appRouter, {
@@ -30,11 +34,12 @@ export function createHandler(deps: Deps): Handler {
     customRoutes: customRoutes(deps.config),
   });
   const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths));
+  const cors = createCors(deps.config.corsOrigins);
 
   async function route(request: Request, url: URL, ctx: Context): Promise<Response> {
     const path = url.pathname;
     if (path === "/openapi.json" || path === `${REST_PREFIX}/openapi.json`) {
-      return new Response(openApiJson, { headers: { "content-type": "application/json" } });
+      return jsonText(openApiJson);
     }
     if (path.startsWith(`${REST_PREFIX}/`)) {
       return await rest(request, path.slice(REST_PREFIX.length).replace(/\/+$/, ""), url, ctx);
@@ -43,6 +48,7 @@ export function createHandler(deps: Deps): Handler {
     if (path.startsWith("/uploads/")) return await serveUpload(request, path, deps.uploads);
     if (path === "/healthz") return json({ status: "ok" });
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
+    if (isDocsPath(path)) return await serveDocs(request, path, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
   }
 
@@ -60,21 +66,25 @@ export function createHandler(deps: Deps): Handler {
       headers: request.headers,
       body,
     });
-    return await fetchRequestHandler({
-      endpoint: "/trpc",
-      req: limited,
-      router: appRouter,
-      createContext: () => ctx,
-      onError: ({ error }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") deps.log.error(unhandled(ctx.requestId, error));
-      },
-      responseMeta: ({ errors }) => {
-        const retryAfter = errors.map((e) => describeError(e).retryAfterSeconds).find((s) =>
-          s !== undefined
-        );
-        return retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } };
-      },
-    });
+    return secureJson(
+      await fetchRequestHandler({
+        endpoint: "/trpc",
+        req: limited,
+        router: appRouter,
+        createContext: () => ctx,
+        onError: ({ error }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR") {
+            deps.log.error(unhandled(ctx.requestId, error));
+          }
+        },
+        responseMeta: ({ errors }) => {
+          const retryAfter = errors.map((e) => describeError(e).retryAfterSeconds).find((s) =>
+            s !== undefined
+          );
+          return retryAfter === undefined ? {} : { headers: { "retry-after": String(retryAfter) } };
+        },
+      }),
+    );
   }
 
   return async (request, info) => {
@@ -90,14 +100,17 @@ export function createHandler(deps: Deps): Handler {
       authorization: request.headers.get("authorization"),
       requestId,
     });
+    const corsCovered = cors.covers(url.pathname);
     let response: Response;
     try {
-      response = await route(request, url, ctx);
+      response = (corsCovered ? cors.preflight(request) : null) ??
+        await route(request, url, ctx);
     } catch (error) {
       deps.log.error(unhandled(requestId, error));
       response = errorResponse(describeError(error));
     }
     response.headers.set("x-request-id", requestId);
+    if (corsCovered) cors.apply(request.headers.get("origin"), response);
     if (deps.config.logRequests) {
       deps.log.info({
         msg: "request",
