@@ -11,6 +11,7 @@ import { DomainError } from "../services/errors.ts";
 const ASSETS: Readonly<Record<string, string>> = {
   "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
   "swagger-ui.css": "text/css; charset=utf-8",
+  "favicon-32x32.png": "image/png",
 };
 
 // Only files of this origin: the bundle, its stylesheet and the start-up script below. Swagger UI
@@ -108,6 +109,7 @@ function page(product: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>API reference · ${escape(product)}</title>
+<link rel="icon" type="image/png" href="docs/favicon-32x32.png">
 <link rel="stylesheet" href="docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="docs/swagger-ui-bundle.js"></script><script src="docs/init.js"></script>

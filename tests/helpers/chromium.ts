@@ -189,7 +189,7 @@ export async function launchChromium(): Promise<Browser> {
         await load;
       },
       evaluate,
-      async waitFor<T>(expression: string, what: string, timeoutMs = 30_000): Promise<T> {
+      async waitFor<T>(expression: string, what: string, timeoutMs = 60_000): Promise<T> {
         const deadline = Date.now() + timeoutMs;
         while (true) {
           // A navigation in progress destroys the context mid-evaluation: try again.
