@@ -102,7 +102,7 @@ border:1px solid var(--error);border-radius:8px}
 
 const PAGE_CSP = [
   "default-src 'none'",
-  `style-src '${`sha256-${createHash("sha256").update(STYLE).digest("base64")}`}'`,
+  `style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`,
   "form-action 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
@@ -148,7 +148,8 @@ ${fields}${error}<button type="submit">${escape(page.button)}</button></form>`;
       body += `<a class="button" href="${escape(config.appUrl)}">Continue to ${product}</a>`;
     }
   }
-  const back = config.appUrl === undefined
+  // After success the button above already leads back.
+  const back = config.appUrl === undefined || view.kind === "done"
     ? ""
     : `<p class="back"><a href="${escape(config.appUrl)}">Back to ${product}</a></p>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
