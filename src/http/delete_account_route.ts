@@ -37,10 +37,14 @@ export const deleteAccountOpenApi: ExtraPaths = {
           "application/json": {
             schema: {
               type: "object",
-              required: ["password", "confirmation"],
+              required: ["confirmation"],
               additionalProperties: false,
               properties: {
-                password: { type: "string" },
+                password: {
+                  type: "string",
+                  description: "Required unless your account has no password (then a sign-in " +
+                    "within the last 10 minutes stands in for it)",
+                },
                 confirmation: { type: "string", const: DELETION_PHRASE },
               },
             },
@@ -53,7 +57,7 @@ export const deleteAccountOpenApi: ExtraPaths = {
           content: { "application/json": { schema: deletionScheduledOutput } },
         },
         "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
-        "401": errorResponseObject("Invalid password"),
+        "401": errorResponseObject("Invalid password; Recent sign-in required"),
       },
     },
   },

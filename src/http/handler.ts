@@ -6,6 +6,7 @@ import { type Context, createContextInner } from "../trpc/context.ts";
 import { describeError } from "../trpc/error_body.ts";
 import { bodyLimit, readBodyLimited } from "./body.ts";
 import { customPaths, customRoutes } from "./custom_routes.ts";
+import { serveAuthorizationServerMetadata } from "./oauth_routes.ts";
 import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -42,6 +43,9 @@ export function createHandler(deps: Deps): Handler {
     if (path.startsWith("/trpc/")) return await trpc(request, ctx);
     if (path.startsWith("/uploads/")) return await serveUpload(request, path, deps.uploads);
     if (path === "/healthz") return json({ status: "ok" });
+    if (path === "/.well-known/oauth-authorization-server" && request.method === "GET") {
+      return serveAuthorizationServerMetadata(deps.config);
+    }
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
   }

@@ -24,6 +24,9 @@ import {
 } from "../../schemas/account.ts";
 import { requestDeletion } from "../../services/account_deletion.ts";
 import { exportAccount } from "../../services/data_export.ts";
+import { identitiesOutput, startLinkInput, startLinkOutput } from "../../schemas/identities.ts";
+import { listMemberIdentities, unlinkIdentity } from "../../services/identities.ts";
+import { startLink } from "../../services/oauth_flow.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
@@ -219,4 +222,62 @@ export const usersRouter = router({
     })
     .output(accountExportOutput)
     .query(({ ctx }) => exportAccount(ctx.deps, ctx.auth)),
+
+  identities: protectedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/users/me/identities",
+        tags,
+        summary: "Your linked sign-in providers",
+        description: "The Google identity linked to your account, if any.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(identitiesOutput)
+    .query(async ({ ctx }) => ({ identities: await listMemberIdentities(ctx.deps, ctx.auth) })),
+
+  linkGoogle: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/identities/google",
+        tags,
+        summary: "Link Google to your account",
+        description:
+          "Returns a single-use authorize URL (5 minutes) to open in the browser. After Google, " +
+          "the browser comes back to `redirect_uri` with `linked=google` (or `error`), your " +
+          "`state` and `iss`. Refused there if that Google account belongs to another member.",
+        errorResponses: {
+          400: "redirect_uri is not registered",
+          401: "Authentication required",
+          404: "Sign in with Google is not configured",
+        },
+      },
+    })
+    .input(startLinkInput)
+    .output(startLinkOutput)
+    .mutation(({ ctx, input }) => startLink(ctx.deps, ctx.auth, input)),
+
+  unlinkGoogle: protectedProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/users/me/identities/google",
+        tags,
+        summary: "Unlink Google from your account",
+        description:
+          "Refused while it is your only way to sign in: set a password first (reset mail).",
+        errorResponses: {
+          400: "Set a password before unlinking Google: it is your only way to sign in",
+          401: "Authentication required",
+          404: "No Google account is linked",
+        },
+      },
+    })
+    .output(messageOutput)
+    .mutation(async ({ ctx }) => {
+      await unlinkIdentity(ctx.deps, ctx.auth, ctx.meta);
+      return { message: "Google unlinked" };
+    }),
 });

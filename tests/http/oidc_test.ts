@@ -1,0 +1,439 @@
+import assert from "node:assert/strict";
+import * as oauth from "oauth4webapi";
+import {
+  APP_REDIRECT,
+  appAuthorizeUrl,
+  appParams,
+  browse,
+  Browser,
+  signInWithGoogle,
+  startOidcWorld,
+  withTimes,
+} from "../helpers/oidc_flow.ts";
+
+const token = (server: { url: string }) => `${server.url}/api/v1/auth/oauth/token`;
+
+Deno.test("Sign in with Google: a new member, against a real OpenID provider", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  try {
+    await t.step("the metadata describes Vestibule's own authorization server", async () => {
+      const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`);
+      assert.equal((await res.json()).token_endpoint, token(server));
+      assert.equal(world.as.issuer, server.url);
+      assert.deepEqual(world.as.code_challenge_methods_supported, ["S256"]);
+      assert.equal(world.as.authorization_response_iss_parameter_supported, true);
+    });
+
+    let signedIn: Awaited<ReturnType<typeof signInWithGoogle>>;
+    await t.step("an unknown identity with an unused email creates an account", async () => {
+      signedIn = await signInWithGoogle(world, {
+        sub: "google-new-1",
+        email: "New.Member@Example.com",
+        email_verified: true,
+      });
+      const user = signedIn.user as Record<string, unknown>;
+      assert.equal(user.email, "new.member@example.com");
+      assert.equal(user.email_verified, true);
+      assert.equal(user.google_id, "google-new-1");
+      assert.equal(typeof signedIn.refresh_token, "string");
+      const me = await server.api("GET", "/users/me", { token: signedIn.access_token });
+      assert.equal(me.body.google_id, "google-new-1");
+      const ids = await server.api("GET", "/users/me/identities", { token: signedIn.access_token });
+      assert.deepEqual(ids.body.identities.map((i: { subject: string }) => i.subject), [
+        "google-new-1",
+      ]);
+    });
+
+    await t.step("the same identity signs the same member in again", async () => {
+      const again = await signInWithGoogle(world, {
+        sub: "google-new-1",
+        email: "whatever-now@example.com",
+        email_verified: true,
+      });
+      assert.equal((again.user as { id: string }).id, (signedIn.user as { id: string }).id);
+    });
+
+    await t.step("no password can ever sign this member in", async () => {
+      const res = await server.api("POST", "/auth/login", {
+        body: { email: "new.member@example.com", password: "!no-password" },
+      });
+      assert.deepEqual([res.status, res.body.code], [401, "INVALID_CREDENTIALS"]);
+      const change = await server.api("POST", "/users/me/password", {
+        token: signedIn.access_token,
+        body: { current_password: "!no-password", new_password: "a-new-password-1" },
+      });
+      assert.deepEqual([change.status, change.body.code], [400, "PASSWORD_NOT_SET"]);
+    });
+
+    await t.step("unlinking the only way to sign in is refused", async () => {
+      const res = await server.api("DELETE", "/users/me/identities/google", {
+        token: signedIn.access_token,
+      });
+      assert.deepEqual([res.status, res.body.code], [400, "LAST_SIGN_IN_METHOD"]);
+    });
+
+    await t.step("a recent sign-in stands in for the password; an old one does not", async () => {
+      const recent = await server.api("POST", "/users/me/email/change", {
+        token: signedIn.access_token,
+        body: { new_email: "moved@example.com" },
+      });
+      assert.equal(recent.status, 200, JSON.stringify(recent.body));
+      server.clock.advance(11 * 60_000);
+      const old = await server.api("DELETE", "/users/me", {
+        token: (await server.api("POST", "/auth/refresh", {
+          body: { refresh_token: signedIn.refresh_token },
+        })).body.access_token,
+        body: { confirmation: "DELETE MY ACCOUNT" },
+      });
+      assert.deepEqual([old.status, old.body], [401, {
+        detail: "Recent sign-in required",
+        code: "RECENT_SIGN_IN_REQUIRED",
+      }]);
+    });
+  } finally {
+    await world.close();
+  }
+});
+
+async function exchange(
+  world: Awaited<ReturnType<typeof startOidcWorld>>,
+  params: Record<string, string>,
+) {
+  const response = await fetch(token(world.server), {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      redirect_uri: APP_REDIRECT,
+      client_id: "my-app",
+      ...params,
+    }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** A code for `claims`, as the app receives it, with the app's verifier. */
+async function codeFor(
+  world: Awaited<ReturnType<typeof startOidcWorld>>,
+  claims: Record<string, unknown>,
+) {
+  await world.provider.next({ claims: withTimes(world, claims) });
+  const started = await appAuthorizeUrl(world);
+  const params = appParams(await browse(world, started.authorizeUrl));
+  assert.equal(params.state, started.state);
+  assert.equal(params.iss, world.server.url);
+  assert.ok(params.code, JSON.stringify(params));
+  return { code: params.code, verifier: started.verifier };
+}
+
+Deno.test("Sign in with Google: one-time codes and their checks", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  try {
+    await t.step("a code used twice revokes the session it opened", async () => {
+      const { code, verifier } = await codeFor(world, { sub: "g-code-1", email: "c1@example.com" });
+      const first = await exchange(world, { code, code_verifier: verifier });
+      assert.equal(first.status, 200);
+      assert.equal(first.headers.get("cache-control"), "no-store");
+      const me = await server.api("GET", "/users/me", { token: first.body.access_token });
+      assert.equal(me.status, 200);
+      const second = await exchange(world, { code, code_verifier: verifier });
+      assert.deepEqual([second.status, second.body.error], [400, "invalid_grant"]);
+      assert.equal(second.body.error_description, "Authorization code already used");
+      const after = await server.api("GET", "/users/me", { token: first.body.access_token });
+      assert.equal(after.status, 401);
+    });
+
+    await t.step("JSON bodies are accepted too", async () => {
+      const { code, verifier } = await codeFor(world, { sub: "g-code-1", email: "c1@example.com" });
+      const res = await fetch(token(server), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          grant_type: "authorization_code",
+          code,
+          code_verifier: verifier,
+          redirect_uri: APP_REDIRECT,
+        }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).user.google_id, "g-code-1");
+    });
+
+    await t.step("an expired code is refused", async () => {
+      const { code, verifier } = await codeFor(world, { sub: "g-code-1", email: "c1@example.com" });
+      server.clock.advance(61_000);
+      const res = await exchange(world, { code, code_verifier: verifier });
+      assert.deepEqual([res.status, res.body.error_description], [
+        400,
+        "Authorization code expired",
+      ]);
+    });
+
+    await t.step("a wrong code_verifier is refused and spends the code", async () => {
+      const { code, verifier } = await codeFor(world, { sub: "g-code-1", email: "c1@example.com" });
+      const wrong = await exchange(world, {
+        code,
+        code_verifier: oauth.generateRandomCodeVerifier(),
+      });
+      assert.deepEqual([wrong.status, wrong.body.error, wrong.body.code], [
+        400,
+        "invalid_grant",
+        "INVALID_GRANT",
+      ]);
+      const right = await exchange(world, { code, code_verifier: verifier });
+      assert.equal(right.status, 400);
+    });
+
+    await t.step("a different redirect_uri at the token endpoint is refused", async () => {
+      const { code, verifier } = await codeFor(world, { sub: "g-code-1", email: "c1@example.com" });
+      const res = await exchange(world, {
+        code,
+        code_verifier: verifier,
+        redirect_uri: "http://127.0.0.1:9999/native",
+      });
+      assert.deepEqual([res.status, res.body.error_description], [
+        400,
+        "redirect_uri does not match",
+      ]);
+    });
+
+    await t.step("an unknown code and a missing grant_type are OAuth errors", async () => {
+      const unknown = await exchange(world, { code: "nope", code_verifier: "x".repeat(43) });
+      assert.deepEqual([unknown.status, unknown.body.error], [400, "invalid_grant"]);
+      const res = await fetch(token(server), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "code=abc",
+      });
+      assert.deepEqual([res.status, (await res.json()).error], [400, "invalid_request"]);
+    });
+  } finally {
+    await world.close();
+  }
+});
+
+Deno.test("Sign in with Google: requests that must not redirect, and a forged state", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  try {
+    await t.step("an unregistered redirect_uri is a 400 page, never a redirect", async () => {
+      for (const redirect of ["https://evil.example/callback", `${APP_REDIRECT}/x`, ""]) {
+        const started = await appAuthorizeUrl(world, { redirect_uri: redirect });
+        const res = await new Browser().get(started.authorizeUrl);
+        assert.equal(res.status, 400);
+        assert.equal(res.headers.get("location"), null);
+        assert.match(await res.text(), /redirect_uri is not registered/);
+      }
+    });
+
+    await t.step("a loopback redirect_uri on any port is accepted (RFC 8252)", async () => {
+      const started = await appAuthorizeUrl(world, {
+        redirect_uri: "http://127.0.0.1:53123/native",
+      });
+      const res = await new Browser().get(started.authorizeUrl);
+      await res.body?.cancel();
+      assert.equal(res.status, 302);
+      assert.ok(res.headers.get("location")!.startsWith(world.provider.issuer));
+      assert.match(res.headers.get("set-cookie")!, /HttpOnly; SameSite=Lax/);
+    });
+
+    await t.step("plain PKCE is refused back to the app", async () => {
+      const started = await appAuthorizeUrl(world, { code_challenge_method: "plain" });
+      const params = appParams(await new Browser().get(started.authorizeUrl));
+      assert.equal(params.error, "invalid_request");
+      assert.equal(params.state, started.state);
+    });
+
+    await t.step("a wrong state, or another browser, gets a 400 and no redirect", async () => {
+      await world.provider.next({ claims: withTimes(world, { sub: "g-s", email: "s@e.com" }) });
+      const started = await appAuthorizeUrl(world);
+      const forged = await browse(world, started.authorizeUrl, {
+        beforeCallback: (url) => url.searchParams.set("state", "forged"),
+      });
+      assert.deepEqual([forged.status, forged.headers.get("location")], [400, null]);
+      await forged.body?.cancel();
+
+      await world.provider.next({ claims: withTimes(world, { sub: "g-s", email: "s@e.com" }) });
+      const other = await appAuthorizeUrl(world);
+      const browser = new Browser();
+      const res = await browse(world, other.authorizeUrl, {
+        browser,
+        beforeCallback: () => browser.cookies.clear(),
+      });
+      assert.deepEqual([res.status, res.headers.get("location")], [400, null]);
+      await res.body?.cancel();
+      const users = await server.deps.db.selectFrom("users").select("id").execute();
+      assert.equal(users.length, 0);
+    });
+  } finally {
+    await world.close();
+  }
+});
+
+Deno.test("Sign in with Google: ID tokens that do not verify are refused", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  try {
+    const cases: [string, { claims?: Record<string, unknown>; wrongKey?: boolean }][] = [
+      ["a wrong nonce", { claims: { nonce: "not-the-nonce" } }],
+      ["a wrong audience", { claims: { aud: "someone-else" } }],
+      ["a wrong issuer", { claims: { iss: "https://accounts.example.com" } }],
+      ["an expired token", {
+        claims: {
+          iat: Math.floor(server.clock.now().getTime() / 1000) - 7200,
+          exp: Math.floor(server.clock.now().getTime() / 1000) - 3600,
+        },
+      }],
+      ["a token signed by another key", { wrongKey: true }],
+    ];
+    for (const [name, tamper] of cases) {
+      await t.step(`${name} sends access_denied to the app and creates nothing`, async () => {
+        await world.provider.next({
+          claims: withTimes(world, { sub: "g-bad", email: "bad@example.com", ...tamper.claims }),
+          wrongKey: tamper.wrongKey,
+        });
+        const started = await appAuthorizeUrl(world);
+        const params = appParams(await browse(world, started.authorizeUrl));
+        assert.deepEqual([params.error, params.state, params.code], [
+          "access_denied",
+          started.state,
+          undefined,
+        ]);
+        const users = await server.deps.db.selectFrom("users").select("id").execute();
+        assert.equal(users.length, 0);
+      });
+    }
+    await t.step("the same provider's good token then works", async () => {
+      const signedIn = await signInWithGoogle(world, { sub: "g-bad", email: "bad@example.com" });
+      assert.equal((signedIn.user as { google_id: string }).google_id, "g-bad");
+    });
+  } finally {
+    await world.close();
+  }
+});
+
+Deno.test("Sign in with Google: linking rules for existing accounts", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  const verify = (email: string) =>
+    server.deps.db.updateTable("users").set({ email_verified_at: "2026-11-23T10:00:00.000Z" })
+      .where("email", "=", email).execute();
+  const identities = () => server.deps.db.selectFrom("identities").selectAll().execute();
+  try {
+    await t.step("an unverified account is not linked (account_exists)", async () => {
+      await server.register("unverified@example.com");
+      await world.provider.next({
+        claims: withTimes(world, {
+          sub: "g-u",
+          email: "unverified@example.com",
+          email_verified: true,
+        }),
+      });
+      const started = await appAuthorizeUrl(world);
+      const params = appParams(await browse(world, started.authorizeUrl));
+      assert.equal(params.error, "account_exists");
+      assert.match(params.error_description, /sign in with your password/i);
+      assert.equal((await identities()).length, 0);
+    });
+
+    await t.step("an unverified provider email is not linked (account_exists)", async () => {
+      await server.register("verified@example.com");
+      await verify("verified@example.com");
+      await world.provider.next({
+        claims: withTimes(world, {
+          sub: "g-v",
+          email: "verified@example.com",
+          email_verified: false,
+        }),
+      });
+      const started = await appAuthorizeUrl(world);
+      const params = appParams(await browse(world, started.authorizeUrl));
+      assert.equal(params.error, "account_exists");
+      assert.equal((await identities()).length, 0);
+    });
+
+    await t.step("verified on both sides links the existing account, mailed", async () => {
+      const member = await server.api("POST", "/auth/login", {
+        body: { email: "verified@example.com", password: "secure123" },
+      });
+      const signedIn = await signInWithGoogle(world, {
+        sub: "g-v",
+        email: "verified@example.com",
+        email_verified: true,
+      });
+      assert.equal((signedIn.user as { id: string }).id, member.body.user.id);
+      assert.equal((signedIn.user as { google_id: string }).google_id, "g-v");
+      const mail = await server.mailTo("verified@example.com");
+      assert.ok(mail.some((m) => /Google sign-in was linked/.test(m.subject)));
+    });
+
+    await t.step("a member with a password may unlink; audited and mailed", async () => {
+      const member = await server.api("POST", "/auth/login", {
+        body: { email: "verified@example.com", password: "secure123" },
+      });
+      const res = await server.api("DELETE", "/users/me/identities/google", {
+        token: member.body.access_token,
+      });
+      assert.equal(res.status, 200);
+      const me = await server.api("GET", "/users/me", { token: member.body.access_token });
+      assert.equal(me.body.google_id, null);
+      const events = await server.deps.db.selectFrom("audit_events").select("event")
+        .where("user_id", "=", member.body.user.id).execute();
+      assert.ok(events.some((e) => e.event === "identity.unlinked"));
+      assert.ok(events.some((e) => e.event === "identity.linked"));
+      const mail = await server.mailTo("verified@example.com");
+      assert.ok(mail.some((m) => /Google sign-in was removed/.test(m.subject)));
+    });
+
+    await t.step("a signed-in member links Google through a short-lived URL", async () => {
+      const member = await server.api("POST", "/auth/login", {
+        body: { email: "unverified@example.com", password: "secure123" },
+      });
+      const started = await server.api("POST", "/users/me/identities/google", {
+        token: member.body.access_token,
+        body: { redirect_uri: APP_REDIRECT, state: "link-1" },
+      });
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      await world.provider.next({
+        claims: withTimes(world, { sub: "g-link", email: "other@gmail.example" }),
+      });
+      const params = appParams(await browse(world, started.body.authorize_url));
+      assert.deepEqual([params.linked, params.state, params.iss], ["google", "link-1", server.url]);
+      const me = await server.api("GET", "/users/me", { token: member.body.access_token });
+      assert.equal(me.body.google_id, "g-link");
+      const reused = await new Browser().get(started.body.authorize_url);
+      assert.deepEqual([reused.status, reused.headers.get("location")], [400, null]);
+      await reused.body?.cancel();
+    });
+
+    await t.step("an identity linked to another member cannot be linked", async () => {
+      const other = await server.register("third@example.com");
+      const started = await server.api("POST", "/users/me/identities/google", {
+        token: other.access_token,
+        body: { redirect_uri: APP_REDIRECT },
+      });
+      await world.provider.next({
+        claims: withTimes(world, { sub: "g-link", email: "other@gmail.example" }),
+      });
+      const params = appParams(await browse(world, started.body.authorize_url));
+      assert.equal(params.error, "identity_in_use");
+      const me = await server.api("GET", "/users/me", { token: other.access_token });
+      assert.equal(me.body.google_id, null);
+    });
+
+    await t.step("an unregistered redirect_uri cannot start a link", async () => {
+      const member = await server.api("POST", "/auth/login", {
+        body: { email: "third@example.com", password: "secure123" },
+      });
+      const res = await server.api("POST", "/users/me/identities/google", {
+        token: member.body.access_token,
+        body: { redirect_uri: "https://evil.example/cb" },
+      });
+      assert.deepEqual([res.status, res.body.code], [400, "INVALID_REDIRECT_URI"]);
+    });
+  } finally {
+    await world.close();
+  }
+});
