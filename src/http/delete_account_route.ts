@@ -28,7 +28,8 @@ export const deleteAccountOpenApi: ExtraPaths = {
       description:
         "Schedules your account for deletion after the grace period (14 days by default) " +
         "and signs out every session. Signing in again before the date, or the link in the " +
-        "confirmation mail, cancels it.",
+        "confirmation mail, cancels it. A member without a password (signed up with Google) " +
+        "leaves `password` out and must have signed in within the last 10 minutes.",
       tags: ["account"],
       security: [{ bearer: [] }],
       requestBody: {

@@ -10,6 +10,9 @@ import {
   startOidcWorld,
   withTimes,
 } from "../helpers/oidc_flow.ts";
+import { linkToken } from "../helpers/mail.ts";
+import { startTestServer } from "../helpers/test_server.ts";
+import { purgeDueAccounts } from "../../src/services/account_purge.ts";
 
 const token = (server: { url: string }) => `${server.url}/api/v1/auth/oauth/token`;
 
@@ -435,5 +438,116 @@ Deno.test("Sign in with Google: linking rules for existing accounts", async (t) 
     });
   } finally {
     await world.close();
+  }
+});
+
+Deno.test("Sign in with Google: deletion, purge, export and setting a password", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  const claims = { sub: "g-life", email: "life@example.com", email_verified: true };
+  try {
+    let signedIn = await signInWithGoogle(world, claims);
+    const userId = (signedIn.user as { id: string }).id;
+
+    await t.step("the export includes the identity, without secrets", async () => {
+      const res = await server.api("GET", "/users/me/export", { token: signedIn.access_token });
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        res.body.records.identities.map((i: { subject: string }) => i.subject),
+        ["g-life"],
+      );
+      const text = JSON.stringify(res.body);
+      assert.doesNotMatch(text, /code_hash|state_hash|verifier_sealed|nonce_sealed/);
+    });
+
+    await t.step("a recent Google sign-in deletes without a password", async () => {
+      const res = await server.api("DELETE", "/users/me", {
+        token: signedIn.access_token,
+        body: { confirmation: "DELETE MY ACCOUNT" },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    });
+
+    await t.step("signing in with Google again cancels the pending deletion", async () => {
+      signedIn = await signInWithGoogle(world, claims);
+      assert.equal(signedIn.deletion_cancelled, true);
+      assert.equal((signedIn.user as { status: string }).status, "active");
+    });
+
+    await t.step("the reset mail sets a first password; then Google may be unlinked", async () => {
+      await server.api("POST", "/auth/password/forgot", { body: { email: "life@example.com" } });
+      const mail = (await server.mailTo("life@example.com")).filter((m) =>
+        /reset/i.test(m.subject)
+      );
+      const reset = await server.api("POST", "/auth/password/reset", {
+        body: { token: linkToken(mail.at(-1)!), new_password: "a-first-password" },
+      });
+      assert.equal(reset.status, 200, JSON.stringify(reset.body));
+      const login = await server.api("POST", "/auth/login", {
+        body: { email: "life@example.com", password: "a-first-password" },
+      });
+      assert.equal(login.status, 200);
+      const unlink = await server.api("DELETE", "/users/me/identities/google", {
+        token: login.body.access_token,
+      });
+      assert.equal(unlink.status, 200);
+      signedIn = await signInWithGoogle(world, claims); // verified both sides: linked again
+      assert.equal((signedIn.user as { id: string }).id, userId);
+    });
+
+    await t.step("the purge deletes the identity; the Google account is free again", async () => {
+      const del = await server.api("DELETE", "/users/me", {
+        token: signedIn.access_token,
+        body: { password: "a-first-password", confirmation: "DELETE MY ACCOUNT" },
+      });
+      assert.equal(del.status, 200);
+      server.clock.advance(15 * 86_400_000);
+      await purgeDueAccounts(server.deps, server.clock.now());
+      for (const table of ["identities", "oauth_codes", "oauth_states"] as const) {
+        const rows = await server.deps.db.selectFrom(table).selectAll().execute();
+        assert.ok(!JSON.stringify(rows).includes(userId), table);
+      }
+      const fresh = await signInWithGoogle(world, claims);
+      assert.notEqual((fresh.user as { id: string }).id, userId);
+    });
+  } finally {
+    await world.close();
+  }
+});
+
+Deno.test("Sign in with Google: start-up needs no provider; an unreachable one is reported to the app", async () => {
+  const port = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dead = `http://127.0.0.1:${(port.addr as Deno.NetAddr).port}`;
+  port.close(); // nothing listens there any more
+  const server = await startTestServer({
+    GOOGLE_CLIENT_ID: "id",
+    GOOGLE_CLIENT_SECRET: "secret",
+    GOOGLE_ISSUER: dead,
+    OAUTH_REDIRECT_URIS: APP_REDIRECT,
+  });
+  try {
+    const url = new URL(`${server.url}/api/v1/auth/oauth/google/authorize`);
+    url.search = new URLSearchParams({
+      redirect_uri: APP_REDIRECT,
+      state: "s1",
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+      code_challenge_method: "S256",
+    }).toString();
+    const res = await fetch(url, { redirect: "manual" });
+    await res.body?.cancel();
+    const params = appParams(res);
+    assert.deepEqual([params.error, params.state], ["temporarily_unavailable", "s1"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Sign in with Google is off (404) without GOOGLE_CLIENT_ID", async () => {
+  const server = await startTestServer();
+  try {
+    const res = await server.api("GET", "/auth/oauth/google/authorize?redirect_uri=x");
+    assert.deepEqual([res.status, res.body.code], [404, "OAUTH_NOT_CONFIGURED"]);
+  } finally {
+    await server.close();
   }
 });

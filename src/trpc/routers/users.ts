@@ -70,7 +70,10 @@ export const usersRouter = router({
         path: "/users/me/password",
         tags,
         summary: "Change your password",
-        description: "Signs out every other session; this one stays signed in.",
+        description:
+          "Signs out every other session; this one stays signed in. A member without a " +
+          "password (signed up with Google) sets one through the reset mail instead (400 " +
+          "`PASSWORD_NOT_SET`).",
         errorResponses: {
           400: "Password does not meet requirements",
           401: "Current password is incorrect",
@@ -141,8 +144,13 @@ export const usersRouter = router({
         tags,
         summary: "Change your email address",
         description:
-          "Mails a confirmation link to the new address; the address changes when it is used.",
-        errorResponses: { 400: "Email already registered", 401: "Invalid password" },
+          "Mails a confirmation link to the new address; the address changes when it is used. " +
+          "A member without a password (signed up with Google) leaves `password` out and must " +
+          "have signed in within the last 10 minutes.",
+        errorResponses: {
+          400: "Email already registered",
+          401: "Invalid password; Recent sign-in required (members without a password)",
+        },
       },
     })
     .input(changeEmailInput)
