@@ -21,7 +21,8 @@ const REST_PREFIX = "/api/v1";
 
 /**
  * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`),
- * `/healthz`, `/uploads/*` and the pages emailed links open; anything else is a JSON 404. Every
+ * `/healthz`, `/.well-known/oauth-authorization-server`, `/uploads/*` and the pages emailed links
+ * open; anything else is a JSON 404. Every
  * answer carries `X-Request-Id`, and every request is logged as one JSON line without its query
  * string (tokens may travel there).
  */

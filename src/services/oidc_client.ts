@@ -133,8 +133,13 @@ export function oidcClient(config: OidcConfig): OidcClient {
   };
 }
 
+/** The error and its causes, for the operator's log (no token or secret is ever in them). */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? `${code}: ${error.message}` : error.message;
+  const own = typeof code === "string" ? `${code}: ${error.message}` : error.message;
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  if (cause === undefined || cause.message === error.message) return own;
+  const claim = (cause as { cause?: { claim?: unknown } }).cause?.claim;
+  return `${own} (${cause.message}${typeof claim === "string" ? `: ${claim}` : ""})`;
 }

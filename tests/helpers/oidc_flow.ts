@@ -25,14 +25,21 @@ export interface OidcWorld {
 /** Starts the provider, then Vestibule with `PUBLIC_URL` at its real address. */
 export async function startOidcWorld(): Promise<OidcWorld> {
   const provider = await startOidcProvider();
-  const port = freePort();
-  const server = await startTestServer({
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    GOOGLE_CLIENT_ID: CLIENT_ID,
-    GOOGLE_CLIENT_SECRET: "provider-secret",
-    GOOGLE_ISSUER: provider.issuer,
-    OAUTH_REDIRECT_URIS: `${APP_REDIRECT},http://127.0.0.1/native`,
+  const start = () => {
+    const port = freePort();
+    return startTestServer({
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GOOGLE_CLIENT_ID: CLIENT_ID,
+      GOOGLE_CLIENT_SECRET: "provider-secret",
+      GOOGLE_ISSUER: provider.issuer,
+      OAUTH_REDIRECT_URIS: `${APP_REDIRECT},http://127.0.0.1/native`,
+    });
+  };
+  // The port is free when chosen; a parallel test may take it before the server binds.
+  const server = await start().catch((error) => {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    return start();
   });
   const issuer = new URL(server.url);
   const as = await oauth.processDiscoveryResponse(
