@@ -38,7 +38,13 @@ function refusal(request: Request, error: unknown): Response {
       `<h1>Sign-in failed</h1><p>${detail}</p></body></html>`,
     {
       status: described.status,
-      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        ...(described.retryAfterSeconds === undefined
+          ? {}
+          : { "retry-after": String(described.retryAfterSeconds) }),
+      },
     },
   );
 }
@@ -88,7 +94,7 @@ function authorizeRoute(config: Config): CustomRoute {
         if (values.length === 1) params[name] = values[0];
       }
       try {
-        const started = await startAuthorization(ctx.deps, params);
+        const started = await startAuthorization(ctx.deps, params, ctx.meta);
         return redirect(started.providerUrl, {
           "set-cookie": cookie(config, started.browserToken, started.maxAgeSeconds),
         });

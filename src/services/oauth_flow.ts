@@ -142,17 +142,24 @@ function requireOidc(deps: Deps) {
  * provider with Vestibule's own state, nonce and PKCE verifier. The state is stored as a hash;
  * nonce and verifier are sealed under the browser token the cookie carries, so the flow finishes
  * only in this browser and the database alone cannot finish it.
- * @throws {DomainError} `INVALID_REDIRECT_URI` (never redirected), `INVALID_LINK_TICKET`,
- *   `OAUTH_NOT_CONFIGURED`
+ * @throws {DomainError} `INVALID_REDIRECT_URI` (never redirected), `VALIDATION_ERROR` (a spent or
+ *   expired link ticket), `OAUTH_NOT_CONFIGURED`, `RATE_LIMITED` (`RATE_LIMIT_LOGIN_PER_IP`)
  * @throws {OAuthError} for a bad request with a valid `redirect_uri` (sent back to the app)
  * @throws {OidcError} `unavailable` when the provider cannot be discovered
  */
 export async function startAuthorization(
   deps: Deps,
   params: AuthorizeParams,
+  meta: RequestMeta,
 ): Promise<StartedAuthorization> {
   const oidc = requireOidc(deps);
   const now = deps.clock.now();
+  // Each start stores a row: counted per client address like password sign-ins.
+  await deps.rateLimiter.consume(
+    `oauth-authorize:${meta.ip}`,
+    deps.config.rateLimits.loginPerIp,
+    now,
+  );
   let base: Pick<
     OAuthStateRow,
     "redirect_uri" | "app_state" | "code_challenge" | "purpose" | "user_id"

@@ -270,6 +270,19 @@ Deno.test("Sign in with Google: requests that must not redirect, and a forged st
       const users = await server.deps.db.selectFrom("users").select("id").execute();
       assert.equal(users.length, 0);
     });
+
+    await t.step("starting sign-ins is limited per client address", async () => {
+      let refused: Response | undefined;
+      for (let i = 0; i < 40 && refused === undefined; i++) {
+        const started = await appAuthorizeUrl(world);
+        const res = await new Browser().get(started.authorizeUrl);
+        await res.body?.cancel();
+        if (res.status !== 302) refused = res;
+      }
+      assert.equal(refused?.status, 429);
+      assert.equal(refused?.headers.get("location"), null);
+      assert.ok(Number(refused?.headers.get("retry-after")) > 0);
+    });
   } finally {
     await world.close();
   }
