@@ -562,3 +562,100 @@ Deno.test("Sign in with Google is off (404) without GOOGLE_CLIENT_ID", async () 
     await server.close();
   }
 });
+
+Deno.test("Sign in with Google: bad input gets a clear 4xx, never a 500", async (t) => {
+  const world = await startOidcWorld();
+  const { server } = world;
+  const post = (body: string, type: string) =>
+    fetch(token(server), { method: "POST", headers: { "content-type": type }, body });
+  try {
+    await t.step("the token endpoint answers OAuth errors for malformed requests", async () => {
+      const cases: [string, string, number, string][] = [
+        ["{not json", "application/json", 400, "Malformed JSON body"],
+        ["[1]", "application/json", 400, "The body must be a JSON object"],
+        ['{"grant_type": 1}', "application/json", 400, "grant_type must be a string"],
+        [
+          "grant_type=password",
+          "application/x-www-form-urlencoded",
+          400,
+          "grant_type must be authorization_code",
+        ],
+        ["code=a&code=b", "application/x-www-form-urlencoded", 400, "code given twice"],
+        [
+          "x",
+          "text/plain",
+          400,
+          "Content-Type must be application/x-www-form-urlencoded or application/json",
+        ],
+        [
+          "a=" + "x".repeat(2 * 1024 * 1024),
+          "application/x-www-form-urlencoded",
+          413,
+          "Request body too large",
+        ],
+      ];
+      for (const [body, type, status, description] of cases) {
+        const res = await post(body, type);
+        const answer = await res.json();
+        assert.deepEqual([res.status, answer.error_description], [status, description], body);
+        assert.equal(answer.detail, description);
+      }
+    });
+
+    await t.step("a callback without state is a 400, JSON for a program", async () => {
+      const res = await fetch(`${server.url}/api/v1/auth/oauth/google/callback?code=x`, {
+        redirect: "manual",
+      });
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).code, "INVALID_OAUTH_STATE");
+    });
+
+    await t.step("a refusal at Google goes back to the app as access_denied", async () => {
+      const started = await appAuthorizeUrl(world);
+      const params = appParams(
+        await browse(world, started.authorizeUrl, {
+          beforeCallback: (url) => {
+            url.searchParams.delete("code");
+            url.searchParams.set("error", "access_denied");
+          },
+        }),
+      );
+      assert.deepEqual([params.error, params.state, params.iss], [
+        "access_denied",
+        started.state,
+        server.url,
+      ]);
+    });
+
+    await t.step("an authorize parameter given twice is refused without a redirect", async () => {
+      const started = await appAuthorizeUrl(world);
+      const res = await new Browser().get(`${started.authorizeUrl}&state=again`);
+      assert.deepEqual([res.status, res.headers.get("location")], [400, null]);
+      await res.body?.cancel();
+    });
+
+    await t.step("a link URL expires after 5 minutes", async () => {
+      const member = await server.register();
+      const started = await server.api("POST", "/users/me/identities/google", {
+        token: member.access_token,
+        body: { redirect_uri: APP_REDIRECT },
+      });
+      assert.equal(started.body.expires_in, 300);
+      server.clock.advance(301_000);
+      const res = await new Browser().get(started.body.authorize_url);
+      assert.deepEqual([res.status, res.headers.get("location")], [400, null]);
+      assert.match(await res.text(), /This link has expired/);
+    });
+
+    await t.step("nothing was created by any of it", async () => {
+      assert.equal((await server.deps.db.selectFrom("identities").selectAll().execute()).length, 0);
+      assert.equal(
+        (await server.deps.db.selectFrom("oauth_codes").selectAll().execute()).length,
+        0,
+      );
+      assert.ok(!server.logs.some((line) => line.level === "error"), JSON.stringify(server.logs));
+    });
+  } finally {
+    await world.close();
+  }
+});
