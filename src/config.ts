@@ -49,7 +49,30 @@ export interface Config {
   corsOrigins: string[];
   /** Where the pages behind email links send the member back to; unset: no link. */
   appUrl: string | undefined;
+  /** Sign in with an OpenID provider (Google by default); `undefined` when not configured. */
+  oidc: OidcConfig | undefined;
+  /** The app redirect URIs allowed to receive authorization codes (`OAUTH_REDIRECT_URIS`). */
+  oauthRedirectUris: string[];
 }
+
+/** The OpenID Connect client's settings. */
+export interface OidcConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Discovery reads `$issuer/.well-known/openid-configuration` on first use. */
+  issuer: string;
+}
+
+/** An app redirect URI: absolute http(s), no fragment. */
+const redirectUri = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hash === "" &&
+      !value.includes("#");
+  } catch {
+    return false;
+  }
+}, "each entry must be an absolute http(s) URL without a fragment");
 
 const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
   .transform((value): RateLimitRule => {
@@ -117,6 +140,21 @@ const envSchema = z.object({
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   CORS_ORIGINS: origins.optional(),
   APP_URL: httpUrl.optional(),
+  GOOGLE_CLIENT_ID: z.string().min(1).max(512).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
+  GOOGLE_ISSUER: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .default("https://accounts.google.com"),
+  OAUTH_REDIRECT_URIS: z.string().default("").transform((value) =>
+    value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
+  ).pipe(z.array(redirectUri)),
+}).superRefine((env, ctx) => {
+  if ((env.GOOGLE_CLIENT_ID === undefined) !== (env.GOOGLE_CLIENT_SECRET === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [env.GOOGLE_CLIENT_ID === undefined ? "GOOGLE_CLIENT_ID" : "GOOGLE_CLIENT_SECRET"],
+      message: "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together",
+    });
+  }
 });
 
 /** The origin of an explicitly set `EMAIL_LINK_BASE_URL` (a web front end), or none. */
@@ -181,5 +219,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logRequests: e.LOG_REQUESTS,
     corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.EMAIL_LINK_BASE_URL),
     appUrl: e.APP_URL,
+    oidc: e.GOOGLE_CLIENT_ID === undefined || e.GOOGLE_CLIENT_SECRET === undefined ? undefined : {
+      clientId: e.GOOGLE_CLIENT_ID,
+      clientSecret: e.GOOGLE_CLIENT_SECRET,
+      issuer: e.GOOGLE_ISSUER.replace(/\/+$/, ""),
+    },
+    oauthRedirectUris: e.OAUTH_REDIRECT_URIS,
   };
 }

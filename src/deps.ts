@@ -12,6 +12,7 @@ import { jsonLogger, type Logger } from "./log.ts";
 import { Outbox } from "./mail/outbox.ts";
 import { fileTransport, type MailTransport, smtpTransport } from "./mail/transport.ts";
 import { AccessTokens } from "./services/access_tokens.ts";
+import { type OidcClient, oidcClient } from "./services/oidc_client.ts";
 import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
 import { RateLimiter } from "./services/rate_limiter.ts";
 import { UploadStore } from "./storage/uploads.ts";
@@ -32,6 +33,8 @@ export interface Deps {
   background: Background;
   uploads: UploadStore;
   images: ImageProcessor;
+  /** Sign in with an OpenID provider; `undefined` unless `GOOGLE_CLIENT_ID` is set. */
+  oidc: OidcClient | undefined;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     background,
     uploads: overrides.uploads ?? new UploadStore(config.uploadDir),
     images: overrides.images ?? imageWorkerPool({ timeoutMs: config.imageTimeoutMs }),
+    oidc: "oidc" in overrides ? overrides.oidc : config.oidc && oidcClient(config.oidc),
     outbox: overrides.outbox ?? new Outbox({
       db,
       clock,

@@ -172,6 +172,47 @@ export interface CreditDebitAllocationsTable {
   amount: number;
 }
 
+/** A member's identity at an OpenID provider: `(issuer, subject)`, never an email. */
+export interface IdentitiesTable {
+  id: string;
+  user_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  created_at: Timestamp;
+}
+
+export type OAuthPurpose = "login" | "link";
+
+/** A sign-in or link in flight with the provider (see the migration). */
+export interface OAuthStatesTable {
+  id: string;
+  state_hash: string;
+  browser_hash: string | null;
+  nonce_sealed: string | null;
+  verifier_sealed: string | null;
+  redirect_uri: string;
+  app_state: string | null;
+  code_challenge: string | null;
+  purpose: OAuthPurpose;
+  user_id: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A one-time authorization code handed to an app. */
+export interface OAuthCodesTable {
+  id: string;
+  code_hash: string;
+  user_id: string;
+  session_id: string | null;
+  redirect_uri: string;
+  code_challenge: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 /** The whole schema, one interface per table. */
 export interface Database {
   users: UsersTable;
@@ -185,12 +226,18 @@ export interface Database {
   jobs: JobsTable;
   credit_transactions: CreditTransactionsTable;
   credit_debit_allocations: CreditDebitAllocationsTable;
+  identities: IdentitiesTable;
+  oauth_states: OAuthStatesTable;
+  oauth_codes: OAuthCodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type IdentityRow = Selectable<IdentitiesTable>;
+export type OAuthStateRow = Selectable<OAuthStatesTable>;
+export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 
 /** The database handle every query takes first. */
 export type Db = Kysely<Database>;

@@ -155,3 +155,10 @@ export async function spendRefreshToken(
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** When a session was opened (its sign-in), or `undefined` for an unknown session. */
+export async function findSessionStartedAt(db: Db, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom("sessions").select("created_at").where("id", "=", id)
+    .executeTakeFirst();
+  return row?.created_at;
+}

@@ -28,7 +28,8 @@ export const deleteAccountOpenApi: ExtraPaths = {
       description:
         "Schedules your account for deletion after the grace period (14 days by default) " +
         "and signs out every session. Signing in again before the date, or the link in the " +
-        "confirmation mail, cancels it.",
+        "confirmation mail, cancels it. A member without a password (signed up with Google) " +
+        "leaves `password` out and must have signed in within the last 10 minutes.",
       tags: ["account"],
       security: [{ bearer: [] }],
       requestBody: {
@@ -37,10 +38,14 @@ export const deleteAccountOpenApi: ExtraPaths = {
           "application/json": {
             schema: {
               type: "object",
-              required: ["password", "confirmation"],
+              required: ["confirmation"],
               additionalProperties: false,
               properties: {
-                password: { type: "string" },
+                password: {
+                  type: "string",
+                  description: "Required unless your account has no password (then a sign-in " +
+                    "within the last 10 minutes stands in for it)",
+                },
                 confirmation: { type: "string", const: DELETION_PHRASE },
               },
             },
@@ -53,7 +58,7 @@ export const deleteAccountOpenApi: ExtraPaths = {
           content: { "application/json": { schema: deletionScheduledOutput } },
         },
         "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
-        "401": errorResponseObject("Invalid password"),
+        "401": errorResponseObject("Invalid password; Recent sign-in required"),
       },
     },
   },

@@ -6,6 +6,7 @@ import { type Context, createContextInner } from "../trpc/context.ts";
 import { describeError } from "../trpc/error_body.ts";
 import { bodyLimit, readBodyLimited } from "./body.ts";
 import { customPaths, customRoutes } from "./custom_routes.ts";
+import { serveAuthorizationServerMetadata } from "./oauth_routes.ts";
 import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -22,11 +23,11 @@ const REST_PREFIX = "/api/v1";
 
 /**
  * Builds the edge once: routes `/trpc/*`, `/api/v1/*`, `/openapi.json` (also under `/api/v1`),
- * `/healthz`, `/uploads/*`, `/docs` and the pages emailed links open; anything else is a JSON 404.
- * Every answer carries `X-Request-Id`; every JSON answer `Cache-Control: no-store`, `nosniff` and
- * `Referrer-Policy: no-referrer`; answers under the API carry the CORS grant of `CORS_ORIGINS`
- * (`src/http/cors.ts`). Every request is logged as one JSON line without its query string
- * (tokens may travel there).
+ * `/healthz`, `/.well-known/oauth-authorization-server`, `/uploads/*`, `/docs` and the pages
+ * emailed links open; anything else is a JSON 404. Every answer carries `X-Request-Id`; every JSON
+ * answer `Cache-Control: no-store`, `nosniff` and `Referrer-Policy: no-referrer`; answers under the
+ * API carry the CORS grant of `CORS_ORIGINS` (`src/http/cors.ts`). Every request is logged as one
+ * JSON line without its query string (tokens may travel there).
  */
 export function createHandler(deps: Deps): Handler {
   const rest = createRestHandler(appRouter, {
@@ -47,6 +48,9 @@ export function createHandler(deps: Deps): Handler {
     if (path.startsWith("/trpc/")) return await trpc(request, ctx);
     if (path.startsWith("/uploads/")) return await serveUpload(request, path, deps.uploads);
     if (path === "/healthz") return json({ status: "ok" });
+    if (path === "/.well-known/oauth-authorization-server" && request.method === "GET") {
+      return serveAuthorizationServerMetadata(deps.config);
+    }
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     if (isDocsPath(path)) return await serveDocs(request, path, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));

@@ -110,4 +110,21 @@ export const templates = {
       }`,
       NOT_YOU,
     ]),
+
+  identityLinked: (product: string, providerEmail: string | null) =>
+    mail(product, "Google sign-in was linked to your account", [
+      `A Google account${
+        providerEmail ? ` (${providerEmail})` : ""
+      } can now sign in to your ${product} account.`,
+      "If this was not you, unlink it from your account settings, reset your password at once " +
+      "and sign out every session.",
+    ]),
+
+  identityUnlinked: (product: string, providerEmail: string | null) =>
+    mail(product, "Google sign-in was removed from your account", [
+      `The Google account${
+        providerEmail ? ` (${providerEmail})` : ""
+      } can no longer sign in to your ${product} account.`,
+      NOT_YOU,
+    ]),
 };

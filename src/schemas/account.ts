@@ -4,7 +4,11 @@ import { profileOutput } from "./auth.ts";
 import { timestamp } from "./common.ts";
 
 export const deleteAccountInput = z.strictObject({
-  password: z.string().min(1, "password is required").max(1024, "Invalid password"),
+  password: z.string().min(1, "password is required").max(1024, "Invalid password").optional()
+    .meta({
+      description: "Required unless your account has no password (then a sign-in within the " +
+        "last 10 minutes stands in for it)",
+    }),
   confirmation: z.string().refine(
     (value) => value === DELETION_PHRASE,
     `confirmation must be exactly "${DELETION_PHRASE}"`,

@@ -80,7 +80,10 @@ export const resetPasswordInput = z.strictObject({
 
 export const changeEmailInput = z.strictObject({
   new_email: emailInput,
-  password: presentedPassword,
+  password: presentedPassword.optional().meta({
+    description: "Required unless your account has no password (then a sign-in within the " +
+      "last 10 minutes stands in for it)",
+  }),
 });
 
 export const emailUpdatedOutput = z.object({ message: z.string(), email: z.string() });

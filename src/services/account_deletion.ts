@@ -8,6 +8,7 @@ import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
 import { supersedeEmailTokens } from "../data/email_tokens.ts";
 import { DomainError } from "./errors.ts";
+import { confirmItIsTheMember } from "./reauthentication.ts";
 import type { Authenticated } from "./sessions.ts";
 
 /** The phrase a member types to confirm that they mean it. */
@@ -17,18 +18,22 @@ export const DELETION_PHRASE = "DELETE MY ACCOUNT";
  * Schedules the member's account for deletion after `DELETION_GRACE_DAYS`. In one transaction:
  * status `pending_deletion` with its date, every session revoked (the next request with any of
  * the member's tokens is 401), and a mail with the date and a one-click cancel link.
- * @throws {DomainError} `INVALID_PASSWORD`
+ * A member without a password proves it is them by a recent sign-in instead (see
+ * `confirmItIsTheMember`).
+ * @throws {DomainError} `INVALID_PASSWORD`, `RECENT_SIGN_IN_REQUIRED`
  */
 export async function requestDeletion(
   deps: Deps,
   auth: Authenticated,
-  password: string,
+  password: string | undefined,
   meta: RequestMeta,
 ): Promise<{ deletion_date: string }> {
-  const user = await findUserById(deps.db, auth.userId);
-  if (user === undefined || !await deps.passwords.verify(user.password_hash, password)) {
-    throw new DomainError("INVALID_PASSWORD");
-  }
+  const user = await confirmItIsTheMember(
+    deps,
+    auth,
+    await findUserById(deps.db, auth.userId),
+    password,
+  );
   const now = deps.clock.now();
   const deletionDate = new Date(now.getTime() + deps.config.deletionGraceDays * 86_400_000)
     .toISOString();

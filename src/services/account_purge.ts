@@ -52,6 +52,9 @@ export const DATA_HANDLING: readonly {
   { table: "credit_lots", handling: "deleted (cascade)" },
   { table: "credit_debit_allocations", handling: "deleted (cascade through lots)" },
   { table: "jobs", handling: "deleted (cascade)" },
+  { table: "identities", handling: "deleted (cascade): the Google identity is free again" },
+  { table: "oauth_states", handling: "the member's links in flight deleted (cascade)" },
+  { table: "oauth_codes", handling: "deleted (cascade)" },
   {
     table: "credit_transactions",
     handling: "kept untouched for audit: owned by the ledger account, no longer linked to anyone",

@@ -13,7 +13,7 @@ import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
 import { DomainError } from "./errors.ts";
-import { meetsPasswordRequirements } from "./passwords.ts";
+import { hasPassword, meetsPasswordRequirements } from "./passwords.ts";
 import { type Profile, toProfile } from "./profile.ts";
 import { type Authenticated, newSession, startSession, type TokenPair } from "./sessions.ts";
 
@@ -99,7 +99,8 @@ export async function login(
   deps.rateLimiter.check(accountKey, loginPerAccount, now);
 
   const user = await findUserByEmail(deps.db, email);
-  const valid = user === undefined
+  // A member without a password (signed up through Google) never signs in with one.
+  const valid = user === undefined || !hasPassword(user.password_hash)
     ? (await deps.passwords.verifyNothing(input.password), false)
     : await deps.passwords.verify(user.password_hash, input.password);
 
@@ -111,7 +112,13 @@ export async function login(
     deps.rateLimiter.record(accountKey, loginPerAccount, now);
     await deps.commits.commit([
       auditWrite(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
-        reason: user === undefined ? "unknown_email" : purgeDue ? "deleted" : "wrong_password",
+        reason: user === undefined
+          ? "unknown_email"
+          : purgeDue
+          ? "deleted"
+          : hasPassword(user.password_hash)
+          ? "wrong_password"
+          : "no_password",
       }),
     ]);
     throw new DomainError("INVALID_CREDENTIALS");
@@ -172,8 +179,10 @@ export async function updateProfile(
 
 /**
  * Changes the member's password after checking the current one; every other session is revoked,
- * the caller's own stays signed in, and the member is told by mail.
- * @throws {DomainError} `CURRENT_PASSWORD_INCORRECT`, `WEAK_PASSWORD`, `SAME_PASSWORD`
+ * the caller's own stays signed in, and the member is told by mail. A member without a password
+ * sets one through the reset mail instead (`PASSWORD_NOT_SET`).
+ * @throws {DomainError} `PASSWORD_NOT_SET`, `CURRENT_PASSWORD_INCORRECT`, `WEAK_PASSWORD`,
+ *   `SAME_PASSWORD`
  */
 export async function changePassword(
   deps: Deps,
@@ -182,6 +191,9 @@ export async function changePassword(
   meta: RequestMeta,
 ): Promise<void> {
   const user = await findUserById(deps.db, auth.userId);
+  if (user !== undefined && !hasPassword(user.password_hash)) {
+    throw new DomainError("PASSWORD_NOT_SET");
+  }
   if (
     user === undefined || !await deps.passwords.verify(user.password_hash, input.current_password)
   ) {

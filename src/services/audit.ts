@@ -30,7 +30,10 @@ export type AuditEventName =
   | "account.purged"
   | "credits.granted"
   | "job.created"
-  | "job.status_changed";
+  | "job.status_changed"
+  | "identity.linked"
+  | "identity.unlinked"
+  | "oauth.code_reused";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(...event: Parameters<typeof auditWrite>): Promise<void> {

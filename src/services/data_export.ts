@@ -9,6 +9,12 @@ const SECRET_COLUMNS = new Set([
   "token_hash",
   "successor_sealed",
   "secret_sealed",
+  "state_hash",
+  "browser_hash",
+  "nonce_sealed",
+  "verifier_sealed",
+  "code_hash",
+  "code_challenge",
 ]);
 
 /** Everything Vestibule holds about a member, as one document (GDPR data portability). */

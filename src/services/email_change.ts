@@ -6,25 +6,29 @@ import { audit, type RequestMeta } from "./audit.ts";
 import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
 import { DomainError } from "./errors.ts";
+import { confirmItIsTheMember } from "./reauthentication.ts";
 import type { Authenticated } from "./sessions.ts";
 
 /**
- * Starts an email change: checks the password and that the new address is free, then mails a
+ * Starts an email change: checks the password (or, for a member without one, a recent sign-in;
+ * see `confirmItIsTheMember`) and that the new address is free, then mails a
  * single-use link (24 h) to the new address. The address changes only when the link is used; a
  * newer request supersedes older pending ones.
- * @throws {DomainError} `INVALID_PASSWORD`, `EMAIL_TAKEN`, `SAME_EMAIL`
+ * @throws {DomainError} `INVALID_PASSWORD`, `RECENT_SIGN_IN_REQUIRED`, `EMAIL_TAKEN`, `SAME_EMAIL`
  */
 export async function requestEmailChange(
   deps: Deps,
   auth: Authenticated,
-  input: { new_email: string; password: string },
+  input: { new_email: string; password?: string },
   meta: RequestMeta,
 ): Promise<{ email: string }> {
   const newEmail = normalizeEmail(input.new_email);
-  const user = await findUserById(deps.db, auth.userId);
-  if (user === undefined || !await deps.passwords.verify(user.password_hash, input.password)) {
-    throw new DomainError("INVALID_PASSWORD");
-  }
+  const user = await confirmItIsTheMember(
+    deps,
+    auth,
+    await findUserById(deps.db, auth.userId),
+    input.password,
+  );
   if (newEmail === user.email) throw new DomainError("SAME_EMAIL");
   if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
   const now = deps.clock.now();

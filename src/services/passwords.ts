@@ -7,6 +7,18 @@ export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
 /**
+ * What `users.password_hash` holds for a member who signed up through an OpenID provider and never
+ * set a password. It is not a PHC string, so no verification can succeed against it (the hasher
+ * refuses malformed hashes), and every password check asks `hasPassword` first anyway.
+ */
+export const NO_PASSWORD = "!no-password";
+
+/** Whether a stored hash is a real password (not the `NO_PASSWORD` sentinel). */
+export function hasPassword(passwordHash: string): boolean {
+  return passwordHash !== NO_PASSWORD;
+}
+
+/**
  * Whether a new password meets the rules: 8 to 128 characters and not on the common-password
  * list. `secure123` is accepted.
  */

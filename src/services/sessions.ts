@@ -89,7 +89,7 @@ export function newSession(deps: Deps, db: Db, userId: string, meta: RequestMeta
       expires_at: expiresAt,
     }),
   ];
-  return { writes, pair: tokenPair(deps, userId, sessionId, refreshToken, now) };
+  return { writes, sessionId, pair: tokenPair(deps, userId, sessionId, refreshToken, now) };
 }
 
 /**

@@ -24,6 +24,9 @@ import {
 } from "../../schemas/account.ts";
 import { requestDeletion } from "../../services/account_deletion.ts";
 import { exportAccount } from "../../services/data_export.ts";
+import { identitiesOutput, startLinkInput, startLinkOutput } from "../../schemas/identities.ts";
+import { listMemberIdentities, unlinkIdentity } from "../../services/identities.ts";
+import { startLink } from "../../services/oauth_flow.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
@@ -67,7 +70,10 @@ export const usersRouter = router({
         path: "/users/me/password",
         tags,
         summary: "Change your password",
-        description: "Signs out every other session; this one stays signed in.",
+        description:
+          "Signs out every other session; this one stays signed in. A member without a " +
+          "password (signed up with Google) sets one through the reset mail instead (400 " +
+          "`PASSWORD_NOT_SET`).",
         errorResponses: {
           400: "Password does not meet requirements",
           401: "Current password is incorrect",
@@ -138,8 +144,13 @@ export const usersRouter = router({
         tags,
         summary: "Change your email address",
         description:
-          "Mails a confirmation link to the new address; the address changes when it is used.",
-        errorResponses: { 400: "Email already registered", 401: "Invalid password" },
+          "Mails a confirmation link to the new address; the address changes when it is used. " +
+          "A member without a password (signed up with Google) leaves `password` out and must " +
+          "have signed in within the last 10 minutes.",
+        errorResponses: {
+          400: "Email already registered",
+          401: "Invalid password; Recent sign-in required (members without a password)",
+        },
       },
     })
     .input(changeEmailInput)
@@ -219,4 +230,62 @@ export const usersRouter = router({
     })
     .output(accountExportOutput)
     .query(({ ctx }) => exportAccount(ctx.deps, ctx.auth)),
+
+  identities: protectedProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/users/me/identities",
+        tags,
+        summary: "Your linked sign-in providers",
+        description: "The Google identity linked to your account, if any.",
+        errorResponses: unauthorized,
+      },
+    })
+    .output(identitiesOutput)
+    .query(async ({ ctx }) => ({ identities: await listMemberIdentities(ctx.deps, ctx.auth) })),
+
+  linkGoogle: protectedProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/users/me/identities/google",
+        tags,
+        summary: "Link Google to your account",
+        description:
+          "Returns a single-use authorize URL (5 minutes) to open in the browser. After Google, " +
+          "the browser comes back to `redirect_uri` with `linked=google` (or `error`), your " +
+          "`state` and `iss`. Refused there if that Google account belongs to another member.",
+        errorResponses: {
+          400: "redirect_uri is not registered",
+          401: "Authentication required",
+          404: "Sign in with Google is not configured",
+        },
+      },
+    })
+    .input(startLinkInput)
+    .output(startLinkOutput)
+    .mutation(({ ctx, input }) => startLink(ctx.deps, ctx.auth, input)),
+
+  unlinkGoogle: protectedProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/users/me/identities/google",
+        tags,
+        summary: "Unlink Google from your account",
+        description:
+          "Refused while it is your only way to sign in: set a password first (reset mail).",
+        errorResponses: {
+          400: "Set a password before unlinking Google: it is your only way to sign in",
+          401: "Authentication required",
+          404: "No Google account is linked",
+        },
+      },
+    })
+    .output(messageOutput)
+    .mutation(async ({ ctx }) => {
+      await unlinkIdentity(ctx.deps, ctx.auth, ctx.meta);
+      return { message: "Google unlinked" };
+    }),
 });

@@ -1,0 +1,39 @@
+import { findSessionStartedAt } from "../data/sessions.ts";
+import type { UserRow } from "../data/database.ts";
+import type { Deps } from "../deps.ts";
+import { DomainError } from "./errors.ts";
+import { hasPassword } from "./passwords.ts";
+import type { Authenticated } from "./sessions.ts";
+
+/** How recent a sign-in must be to stand in for a password (members without one). */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
+
+/**
+ * Proves it is really the member before a sensitive change (email change, account deletion). A
+ * member with a password must give it; a member without one (signed up through Google) must be on
+ * a session opened within the last 10 minutes instead: a session's `created_at` is its sign-in,
+ * which a refresh never moves.
+ * @throws {DomainError} `VALIDATION_ERROR` (`password is required`), `INVALID_PASSWORD`,
+ *   `RECENT_SIGN_IN_REQUIRED`
+ */
+export async function confirmItIsTheMember(
+  deps: Deps,
+  auth: Authenticated,
+  user: UserRow | undefined,
+  password: string | undefined,
+): Promise<UserRow> {
+  if (user === undefined) throw new DomainError("INVALID_PASSWORD");
+  if (hasPassword(user.password_hash)) {
+    if (password === undefined) throw new DomainError("VALIDATION_ERROR", "password is required");
+    if (!await deps.passwords.verify(user.password_hash, password)) {
+      throw new DomainError("INVALID_PASSWORD");
+    }
+    return user;
+  }
+  const startedAt = await findSessionStartedAt(deps.db, auth.sessionId);
+  if (
+    startedAt === undefined ||
+    deps.clock.now().getTime() - Date.parse(startedAt) > RECENT_SIGN_IN_MS
+  ) throw new DomainError("RECENT_SIGN_IN_REQUIRED");
+  return user;
+}
