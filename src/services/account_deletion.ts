@@ -8,6 +8,7 @@ import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
 import { supersedeEmailTokens } from "../data/email_tokens.ts";
 import { DomainError } from "./errors.ts";
+import { verifyMemberPassword } from "./password_attempts.ts";
 import type { Authenticated } from "./sessions.ts";
 
 /** The phrase a member types to confirm that they mean it. */
@@ -17,7 +18,8 @@ export const DELETION_PHRASE = "DELETE MY ACCOUNT";
  * Schedules the member's account for deletion after `DELETION_GRACE_DAYS`. In one transaction:
  * status `pending_deletion` with its date, every session revoked (the next request with any of
  * the member's tokens is 401), and a mail with the date and a one-click cancel link.
- * @throws {DomainError} `INVALID_PASSWORD`
+ * @throws {DomainError} `INVALID_PASSWORD`, `RATE_LIMITED` (wrong passwords count against the
+ *   account as on sign-in)
  */
 export async function requestDeletion(
   deps: Deps,
@@ -26,7 +28,7 @@ export async function requestDeletion(
   meta: RequestMeta,
 ): Promise<{ deletion_date: string }> {
   const user = await findUserById(deps.db, auth.userId);
-  if (user === undefined || !await deps.passwords.verify(user.password_hash, password)) {
+  if (!await verifyMemberPassword(deps, user, auth.userId, password, meta) || !user) {
     throw new DomainError("INVALID_PASSWORD");
   }
   const now = deps.clock.now();

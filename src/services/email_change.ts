@@ -6,13 +6,15 @@ import { audit, type RequestMeta } from "./audit.ts";
 import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
 import { DomainError } from "./errors.ts";
+import { verifyMemberPassword } from "./password_attempts.ts";
 import type { Authenticated } from "./sessions.ts";
 
 /**
  * Starts an email change: checks the password and that the new address is free, then mails a
  * single-use link (24 h) to the new address. The address changes only when the link is used; a
  * newer request supersedes older pending ones.
- * @throws {DomainError} `INVALID_PASSWORD`, `EMAIL_TAKEN`, `SAME_EMAIL`
+ * @throws {DomainError} `INVALID_PASSWORD`, `EMAIL_TAKEN`, `SAME_EMAIL`, `RATE_LIMITED` (requests per
+ *   member, `RATE_LIMIT_EMAIL_CHANGE`; wrong passwords count against the account as on sign-in)
  */
 export async function requestEmailChange(
   deps: Deps,
@@ -20,14 +22,20 @@ export async function requestEmailChange(
   input: { new_email: string; password: string },
   meta: RequestMeta,
 ): Promise<{ email: string }> {
+  const now = deps.clock.now();
+  // Every request counts, answered or refused: `Email already registered` is an address oracle.
+  await deps.rateLimiter.consume(
+    `email-change:${auth.userId}`,
+    deps.config.rateLimits.emailChangePerUser,
+    now,
+  );
   const newEmail = normalizeEmail(input.new_email);
   const user = await findUserById(deps.db, auth.userId);
-  if (user === undefined || !await deps.passwords.verify(user.password_hash, input.password)) {
+  if (!await verifyMemberPassword(deps, user, auth.userId, input.password, meta) || !user) {
     throw new DomainError("INVALID_PASSWORD");
   }
   if (newEmail === user.email) throw new DomainError("SAME_EMAIL");
   if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
-  const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,

@@ -3,43 +3,68 @@ import { startTestServer } from "../helpers/test_server.ts";
 
 Deno.test("rate limits answer 429 with Retry-After", async (t) => {
   const server = await startTestServer({
+    TRUST_PROXY: "1",
     RATE_LIMIT_LOGIN_PER_IP: "6/60",
-    RATE_LIMIT_LOGIN_PER_ACCOUNT: "3/900",
-    RATE_LIMIT_REGISTER_PER_IP: "3/3600",
+    RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: "3/900",
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: "8/3600",
+    RATE_LIMIT_REGISTER_PER_IP: "3/7200",
     RATE_LIMIT_REFRESH_PER_IP: "2/60",
   });
-  const login = (email: string, password: string) =>
-    server.api("POST", "/auth/login", { body: { email, password } });
+  const attacker = "203.0.113.66";
+  const login = (email: string, password: string, ip = attacker) =>
+    server.api("POST", "/auth/login", {
+      body: { email, password },
+      headers: { "x-forwarded-for": ip },
+    });
   try {
     const victim = await server.register("victim@example.com");
 
-    await t.step("login per account: failures lock the account, not the IP", async () => {
-      for (let i = 0; i < 3; i++) {
-        assert.equal((await login("victim@example.com", "wrong-pass")).status, 401);
-      }
-      const locked = await login("victim@example.com", "secure123");
-      assert.deepEqual([locked.status, locked.body.detail], [
-        429,
-        "Too many requests, try again later",
-      ]);
-      assert.equal(locked.headers.get("retry-after"), "900");
-      assert.equal(
-        (await login("nobody@example.com", "wrong-pass")).status,
-        401,
-        "other accounts unaffected",
-      );
-    });
+    await t.step(
+      "the guessing address is locked out; the owner's address still signs in",
+      async () => {
+        for (let i = 0; i < 3; i++) {
+          assert.equal((await login("victim@example.com", "wrong-pass")).status, 401);
+        }
+        const locked = await login("victim@example.com", "secure123");
+        assert.deepEqual([locked.status, locked.body.detail], [
+          429,
+          "Too many requests, try again later",
+        ]);
+        assert.equal(locked.headers.get("retry-after"), "900");
+        const owner = await login("victim@example.com", "secure123", "198.51.100.2");
+        assert.equal(owner.status, 200, "the owner, on an address that has not been failing");
+        assert.equal(
+          (await login("nobody@example.com", "wrong-pass")).status,
+          401,
+          "the attacker's guesses on another account are not refused by this account's lock",
+        );
+      },
+    );
 
     await t.step("login per IP counts every attempt", async () => {
-      // 5 attempts so far from this IP; the 6th is allowed, the 7th refused.
+      // 5 attempts so far from the attacker's address; the 6th is allowed, the 7th refused.
       assert.equal((await login("nobody@example.com", "wrong-pass")).status, 401);
       const res = await login("nobody@example.com", "wrong-pass");
       assert.equal(res.status, 429);
       assert.equal(res.headers.get("retry-after"), "60");
     });
 
-    await t.step("the window passes and sign-in works again", async () => {
-      server.clock.advance(901_000);
+    await t.step(
+      "failures from many addresses lock the account at the per-account threshold",
+      async () => {
+        // 3 failures so far; 5 more from five addresses make 8, the account's limit per hour.
+        for (let i = 1; i <= 5; i++) {
+          const res = await login("victim@example.com", "wrong-pass", `10.0.0.${i}`);
+          assert.equal(res.status, 401);
+        }
+        const owner = await login("victim@example.com", "secure123", "198.51.100.3");
+        assert.equal(owner.status, 429);
+        assert.equal(owner.headers.get("retry-after"), "3600");
+      },
+    );
+
+    await t.step("the windows pass and sign-in works again, from any address", async () => {
+      server.clock.advance(3_600_000);
       assert.equal((await login("victim@example.com", "secure123")).status, 200);
     });
 

@@ -156,8 +156,8 @@ export const authRouter = router({
     })
     .input(forgotPasswordInput)
     .output(messageOutput)
-    .mutation(({ ctx, input }) => {
-      requestPasswordReset(ctx.deps, input.email, ctx.meta);
+    .mutation(async ({ ctx, input }) => {
+      await requestPasswordReset(ctx.deps, input.email, ctx.meta);
       return { message: "If an account exists for that address, a reset link is on its way" };
     }),
 
