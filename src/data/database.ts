@@ -95,6 +95,8 @@ export interface OutboxTable {
   next_attempt_at: Timestamp;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** `<random@PUBLIC_URL's host>`, chosen once; NULL only on rows older than the column. */
+  message_id: string | null;
 }
 
 export type CreditTransactionType = "grant" | "debit" | "refund" | "expire";
