@@ -64,7 +64,9 @@ export type EmailTokenPurpose =
   | "verify_email"
   | "change_email"
   | "reset_password"
-  | "cancel_deletion";
+  | "cancel_deletion"
+  /** The "this wasn't me" link to the old address; `new_email` holds the address it restores. */
+  | "revert_email_change";
 
 export interface EmailTokensTable {
   id: Generated<number>;

@@ -36,14 +36,28 @@ export async function spendEmailToken(
   tokenHash: string,
   purpose: EmailTokenPurpose,
   at: string,
-): Promise<{ user_id: string; new_email: string | null } | undefined> {
+): Promise<{ id: number; user_id: string; new_email: string | null } | undefined> {
   return await db.updateTable("email_tokens").set({ used_at: at })
     .where("token_hash", "=", tokenHash)
     .where("purpose", "=", purpose)
     .where("used_at", "is", null)
     .where("expires_at", ">", at)
-    .returning(["user_id", "new_email"])
+    .returning(["id", "user_id", "new_email"])
     .executeTakeFirst();
+}
+
+/** Marks used every unused token of this member and purpose issued after the token `afterId`. */
+export async function supersedeLaterEmailTokens(
+  db: Db,
+  userId: string,
+  purpose: EmailTokenPurpose,
+  afterId: number,
+  at: string,
+): Promise<void> {
+  await db.updateTable("email_tokens").set({ used_at: at })
+    .where("user_id", "=", userId).where("purpose", "=", purpose).where("used_at", "is", null)
+    .where("id", ">", afterId)
+    .execute();
 }
 
 /** Whether an unused, unexpired token with this hash and purpose exists (nothing is spent). */
