@@ -27,6 +27,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     "cancel_deletion",
     "revert_email_change",
   ]);
+  // Registration and email changes look up whether an address is held for a revert link.
+  await db.schema.createIndex("email_tokens_new_email").on("email_tokens").column("new_email")
+    .execute();
 }
 
 // deno-lint-ignore no-explicit-any

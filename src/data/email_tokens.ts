@@ -75,3 +75,21 @@ export async function isEmailTokenUsable(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * The member holding `email` through an unused, unexpired `revert_email_change` token (the
+ * address an email change left, which its "this wasn't me" link can restore), if any.
+ */
+export async function findAddressReservation(
+  db: Db,
+  email: string,
+  at: string,
+): Promise<string | undefined> {
+  const row = await db.selectFrom("email_tokens").select("user_id")
+    .where("new_email", "=", email)
+    .where("purpose", "=", "revert_email_change")
+    .where("used_at", "is", null)
+    .where("expires_at", ">", at)
+    .executeTakeFirst();
+  return row?.user_id;
+}

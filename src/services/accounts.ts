@@ -9,6 +9,7 @@ import type { UserRow } from "../data/database.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
+import { isAddressAvailable } from "./address_availability.ts";
 import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
@@ -59,7 +60,7 @@ export async function register(
   // Hashed before the address is looked up (and outside the transaction: slow), so a taken address
   // costs the same Argon2id time as a free one and the answer's timing tells nothing.
   const passwordHash = await deps.passwords.hash(input.password);
-  if (await findUserByEmail(deps.db, email)) throw new DomainError("EMAIL_TAKEN");
+  if (!await isAddressAvailable(deps.db, email, now)) throw new DomainError("EMAIL_TAKEN");
   const id = crypto.randomUUID();
   const at = now.toISOString();
   try {

@@ -4,6 +4,7 @@ import { findUserByEmail, findUserById, isUniqueViolation, updateUser } from "..
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { normalizeEmail } from "./accounts.ts";
+import { isAddressAvailable } from "./address_availability.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { isTokenUsable, spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
@@ -38,7 +39,9 @@ export async function requestEmailChange(
     throw new DomainError("INVALID_PASSWORD");
   }
   if (newEmail === user.email) throw new DomainError("SAME_EMAIL");
-  if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
+  if (!await isAddressAvailable(deps.db, newEmail, now, user.id)) {
+    throw new DomainError("EMAIL_TAKEN");
+  }
   await deps.db.transaction().execute(async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
@@ -75,7 +78,9 @@ export async function confirmEmailChange(
       const spent = await spendToken(trx, token, "change_email", now);
       const user = spent && await findUserById(trx, spent.user_id);
       if (!spent?.new_email || !user) throw new DomainError("INVALID_VERIFICATION_TOKEN");
-      if (await findUserByEmail(trx, spent.new_email)) throw new DomainError("EMAIL_TAKEN");
+      if (!await isAddressAvailable(trx, spent.new_email, now, user.id)) {
+        throw new DomainError("EMAIL_TAKEN");
+      }
       await updateUser(trx, user.id, {
         email: spent.new_email,
         email_verified_at: now.toISOString(),

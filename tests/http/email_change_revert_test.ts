@@ -130,8 +130,30 @@ Deno.test("a revert link expires after 7 days and refuses an address taken meanw
       "second@example.com",
     );
 
+    await t.step(
+      "the old address is held for the link: no one registers or moves to it",
+      async () => {
+        const register = await server.api("POST", "/auth/register", {
+          body: { email: "first@example.com", password: "secure123" },
+        });
+        assert.deepEqual([register.status, register.body.detail], [
+          400,
+          "Email already registered",
+        ]);
+        const other = await server.register("other@example.com");
+        const move = await server.api("POST", "/users/me/email/change", {
+          token: other.access_token,
+          body: { new_email: "first@example.com", password: "secure123" },
+        });
+        assert.deepEqual([move.status, move.body.detail], [400, "Email already registered"]);
+      },
+    );
+
     await t.step("another account holding the old address: 400, nothing changes", async () => {
-      const squatter = await server.register("first@example.com");
+      // No API path gives a held address away; an operator's direct edit still could.
+      const squatter = await server.register("squatter@example.com");
+      await server.deps.db.updateTable("users").set({ email: "first@example.com" })
+        .where("id", "=", squatter.user.id).execute();
       const res = await revert(server, link.token);
       assert.deepEqual([res.status, res.body.detail, res.body.code], [
         400,
@@ -148,11 +170,15 @@ Deno.test("a revert link expires after 7 days and refuses an address taken meanw
       await server.deps.db.deleteFrom("users").where("id", "=", squatter.user.id).execute();
     });
 
-    await t.step("after 7 days the link is refused", async () => {
+    await t.step("after 7 days the link is refused and the address is free", async () => {
       server.clock.advance(7 * 86_400_000 + 1000);
       const res = await revert(server, link.token);
       assert.deepEqual([res.status, res.body.detail], [400, "Invalid or expired link"]);
       assert.equal(await emailOf(server, owner.user.id), "second@example.com");
+      const register = await server.api("POST", "/auth/register", {
+        body: { email: "first@example.com", password: "secure123" },
+      });
+      assert.equal(register.status, 201);
     });
   } finally {
     await server.close();
