@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import {
+  MemoryRateLimitStore,
+  RateLimiter,
+  type RateLimitStore,
+} from "../../src/services/rate_limiter.ts";
 import { startTestServer } from "../helpers/test_server.ts";
 
 Deno.test("rate limits answer 429 with Retry-After", async (t) => {
@@ -116,5 +121,43 @@ Deno.test("X-Forwarded-For is believed only with TRUST_PROXY", async (t) => {
         await server.close();
       }
     });
+  }
+});
+
+Deno.test("rate limits go through the RateLimitStore given in the dependencies", async () => {
+  const calls: string[] = [];
+  const memory = new MemoryRateLimitStore();
+  const store: RateLimitStore = {
+    increment: (key, windowMs, now) => {
+      calls.push(`increment ${key}`);
+      return memory.increment(key, windowMs, now);
+    },
+    get: (key, now) => {
+      calls.push(`get ${key}`);
+      return memory.get(key, now);
+    },
+    delete: (key) => {
+      calls.push(`delete ${key}`);
+      return memory.delete(key);
+    },
+  };
+  const server = await startTestServer({}, { rateLimiter: new RateLimiter(store) });
+  try {
+    const { user } = await server.register("store@example.com");
+    calls.length = 0;
+    const res = await server.api("POST", "/auth/login", {
+      body: { email: "store@example.com", password: "wrong-pass" },
+    });
+    assert.equal(res.status, 401);
+    const account = `pw-fail:user:${user.id}`;
+    assert.deepEqual(calls, [
+      "increment login-ip:127.0.0.1",
+      `get ${account}|127.0.0.1`,
+      `get ${account}`,
+      `increment ${account}|127.0.0.1`,
+      `increment ${account}`,
+    ]);
+  } finally {
+    await server.close();
   }
 });
