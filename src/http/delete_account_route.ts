@@ -54,6 +54,7 @@ export const deleteAccountOpenApi: ExtraPaths = {
         },
         "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
         "401": errorResponseObject("Invalid password"),
+        "429": errorResponseObject("Too many wrong passwords on this account"),
       },
     },
   },

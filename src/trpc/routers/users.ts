@@ -71,6 +71,7 @@ export const usersRouter = router({
         errorResponses: {
           400: "Password does not meet requirements",
           401: "Current password is incorrect",
+          429: "Too many wrong passwords on this account",
         },
       },
     })
@@ -139,7 +140,11 @@ export const usersRouter = router({
         summary: "Change your email address",
         description:
           "Mails a confirmation link to the new address; the address changes when it is used.",
-        errorResponses: { 400: "Email already registered", 401: "Invalid password" },
+        errorResponses: {
+          400: "Email already registered",
+          401: "Invalid password",
+          429: "Too many requests, or too many wrong passwords on this account",
+        },
       },
     })
     .input(changeEmailInput)
