@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
 import type { RequestMeta } from "./audit.ts";
+import { DomainError } from "./errors.ts";
 
 /**
  * The guessing rule, shared by sign-in and by every password check behind a bearer token (email
@@ -26,8 +27,10 @@ function keys(account: string, meta: RequestMeta) {
 }
 
 /**
- * Refuses a password check that the guessing rule no longer allows; counts nothing.
- * @throws {DomainError} `RATE_LIMITED` with `Retry-After` until the fuller window ends
+ * Refuses a password check that the guessing rule no longer allows; counts nothing. When both
+ * counts are full, `Retry-After` is the later of the two, so a client that waits as told is not
+ * refused again at once.
+ * @throws {DomainError} `RATE_LIMITED` with `Retry-After`
  */
 export async function assertPasswordAttemptAllowed(
   deps: Deps,
@@ -37,8 +40,18 @@ export async function assertPasswordAttemptAllowed(
 ): Promise<void> {
   const { loginPerAccountIp, loginPerAccount } = deps.config.rateLimits;
   const key = keys(account, meta);
-  await deps.rateLimiter.check(key.pair, loginPerAccountIp, now);
-  await deps.rateLimiter.check(key.account, loginPerAccount, now);
+  const refusals = await Promise.all([
+    deps.rateLimiter.check(key.pair, loginPerAccountIp, now).then(() => undefined, refusal),
+    deps.rateLimiter.check(key.account, loginPerAccount, now).then(() => undefined, refusal),
+  ]);
+  const latest = refusals.filter((e) => e !== undefined)
+    .sort((a, b) => (b.retryAfterSeconds ?? 0) - (a.retryAfterSeconds ?? 0))[0];
+  if (latest !== undefined) throw latest;
+}
+
+function refusal(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  throw error;
 }
 
 /** Counts one wrong password against the account, from this address and in total. */
