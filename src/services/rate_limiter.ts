@@ -63,7 +63,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
 /**
  * Fixed-window rate limits over a `RateLimitStore` (in memory unless another store is given).
- * Every method is one store call, so each attempt is one atomic step in the store.
+ * Every method is one store call, so each step is atomic in the store. `consume` counts and
+ * decides in that one step; `check` and a later `record` are two, so attempts already in flight
+ * when a limit fills may still finish (each one costs Argon2's time, and every sign-in attempt
+ * also passes the per-address `consume`).
  */
 export class RateLimiter {
   readonly store: RateLimitStore;
