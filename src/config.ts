@@ -34,12 +34,17 @@ export interface Config {
   imageTimeoutMs: number;
   rateLimits: {
     loginPerIp: RateLimitRule;
+    /** Wrong passwords on one account from any address (sign-in and bearer checks). */
     loginPerAccount: RateLimitRule;
+    /** Wrong passwords on one account from one client address. */
+    loginPerAccountIp: RateLimitRule;
     registerPerIp: RateLimitRule;
     refreshPerIp: RateLimitRule;
     verificationResendPerUser: RateLimitRule;
     passwordForgotPerIp: RateLimitRule;
     passwordForgotPerEmail: RateLimitRule;
+    /** Email-change requests per member. */
+    emailChangePerUser: RateLimitRule;
   };
   logRequests: boolean;
   /**
@@ -131,12 +136,14 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   IMAGE_TIMEOUT_MS: int(100, 120_000).default(10_000),
   RATE_LIMIT_LOGIN_PER_IP: rule.prefault("30/60"),
-  RATE_LIMIT_LOGIN_PER_ACCOUNT: rule.prefault("5/900"),
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: rule.prefault("100/3600"),
+  RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: rule.prefault("5/900"),
   RATE_LIMIT_REGISTER_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_REFRESH_PER_IP: rule.prefault("120/60"),
   RATE_LIMIT_VERIFY_RESEND: rule.prefault("3/3600"),
   RATE_LIMIT_PASSWORD_FORGOT_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL: rule.prefault("3/3600"),
+  RATE_LIMIT_EMAIL_CHANGE: rule.prefault("10/3600"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   CORS_ORIGINS: origins.optional(),
   APP_URL: httpUrl.optional(),
@@ -210,11 +217,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimits: {
       loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,
       loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+      loginPerAccountIp: e.RATE_LIMIT_LOGIN_PER_ACCOUNT_IP,
       registerPerIp: e.RATE_LIMIT_REGISTER_PER_IP,
       refreshPerIp: e.RATE_LIMIT_REFRESH_PER_IP,
       verificationResendPerUser: e.RATE_LIMIT_VERIFY_RESEND,
       passwordForgotPerIp: e.RATE_LIMIT_PASSWORD_FORGOT_PER_IP,
       passwordForgotPerEmail: e.RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL,
+      emailChangePerUser: e.RATE_LIMIT_EMAIL_CHANGE,
     },
     logRequests: e.LOG_REQUESTS,
     corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.EMAIL_LINK_BASE_URL),

@@ -75,6 +75,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
       // Its own key, derived from the server secret: the JWT key never seals anything.
       key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
       from: config.mailFrom,
+      messageIdDomain: new URL(config.publicUrl).hostname,
       log,
       background,
     }),

@@ -10,7 +10,9 @@ Deno.test("loadConfig() gives the embedded defaults under ./data", () => {
   assert.equal(config.publicUrl, "http://localhost:8000");
   assert.equal(config.trustProxyHops, 0);
   assert.equal(config.refreshReuseIntervalSeconds, 10);
-  assert.deepEqual(config.rateLimits.loginPerAccount, { limit: 5, windowSeconds: 900 });
+  assert.deepEqual(config.rateLimits.loginPerAccountIp, { limit: 5, windowSeconds: 900 });
+  assert.deepEqual(config.rateLimits.loginPerAccount, { limit: 100, windowSeconds: 3600 });
+  assert.deepEqual(config.rateLimits.emailChangePerUser, { limit: 10, windowSeconds: 3600 });
 });
 
 Deno.test("loadConfig() names every bad variable", () => {

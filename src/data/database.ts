@@ -64,7 +64,9 @@ export type EmailTokenPurpose =
   | "verify_email"
   | "change_email"
   | "reset_password"
-  | "cancel_deletion";
+  | "cancel_deletion"
+  /** The "this wasn't me" link to the old address; `new_email` holds the address it restores. */
+  | "revert_email_change";
 
 export interface EmailTokensTable {
   id: Generated<number>;
@@ -95,6 +97,8 @@ export interface OutboxTable {
   next_attempt_at: Timestamp;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** `<random@PUBLIC_URL's host>`, chosen once; NULL only on rows older than the column. */
+  message_id: string | null;
 }
 
 export type CreditTransactionType = "grant" | "debit" | "refund" | "expire";

@@ -36,14 +36,28 @@ export async function spendEmailToken(
   tokenHash: string,
   purpose: EmailTokenPurpose,
   at: string,
-): Promise<{ user_id: string; new_email: string | null } | undefined> {
+): Promise<{ id: number; user_id: string; new_email: string | null } | undefined> {
   return await db.updateTable("email_tokens").set({ used_at: at })
     .where("token_hash", "=", tokenHash)
     .where("purpose", "=", purpose)
     .where("used_at", "is", null)
     .where("expires_at", ">", at)
-    .returning(["user_id", "new_email"])
+    .returning(["id", "user_id", "new_email"])
     .executeTakeFirst();
+}
+
+/** Marks used every unused token of this member and purpose issued after the token `afterId`. */
+export async function supersedeLaterEmailTokens(
+  db: Db,
+  userId: string,
+  purpose: EmailTokenPurpose,
+  afterId: number,
+  at: string,
+): Promise<void> {
+  await db.updateTable("email_tokens").set({ used_at: at })
+    .where("user_id", "=", userId).where("purpose", "=", purpose).where("used_at", "is", null)
+    .where("id", ">", afterId)
+    .execute();
 }
 
 /** Whether an unused, unexpired token with this hash and purpose exists (nothing is spent). */
@@ -60,4 +74,22 @@ export async function isEmailTokenUsable(
     .where("expires_at", ">", at)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * The member holding `email` through an unused, unexpired `revert_email_change` token (the
+ * address an email change left, which its "this wasn't me" link can restore), if any.
+ */
+export async function findAddressReservation(
+  db: Db,
+  email: string,
+  at: string,
+): Promise<string | undefined> {
+  const row = await db.selectFrom("email_tokens").select("user_id")
+    .where("new_email", "=", email)
+    .where("purpose", "=", "revert_email_change")
+    .where("used_at", "is", null)
+    .where("expires_at", ">", at)
+    .executeTakeFirst();
+  return row?.user_id;
 }

@@ -3,6 +3,8 @@ import * as accounts from "../../db/migrations/2026_11_23_0001_accounts.ts";
 import * as email from "../../db/migrations/2026_11_23_0002_email.ts";
 import * as credits from "../../db/migrations/2026_11_23_0003_credits.ts";
 import * as identities from "../../db/migrations/2026_12_02_0007_identities.ts";
+import * as messageId from "../../db/migrations/2026_12_02_0004_message_id.ts";
+import * as revertEmailChange from "../../db/migrations/2026_12_02_0005_revert_email_change.ts";
 import type { Db } from "./database.ts";
 
 /** Every migration, statically imported so `deno compile` and the Docker image carry them. */
@@ -11,6 +13,8 @@ const migrations: Record<string, Migration> = {
   "2026_11_23_0002_email": email,
   "2026_11_23_0003_credits": credits,
   "2026_12_02_0007_identities": identities,
+  "2026_12_02_0004_message_id": messageId,
+  "2026_12_02_0005_revert_email_change": revertEmailChange,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

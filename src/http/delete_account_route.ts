@@ -59,6 +59,7 @@ export const deleteAccountOpenApi: ExtraPaths = {
         },
         "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
         "401": errorResponseObject("Invalid password; Recent sign-in required"),
+        "429": errorResponseObject("Too many wrong passwords on this account"),
       },
     },
   },

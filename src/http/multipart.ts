@@ -16,7 +16,9 @@ export function multipartBoundary(contentType: string): string | null {
 /**
  * Splits a `multipart/form-data` body (RFC 7578) into its parts with native byte searches and
  * zero-copy views. Deno's `Request.formData()` parses on the event loop at about 12 ms per MB;
- * this costs well under a millisecond for a 5 MB upload. `null` when the body is malformed.
+ * this costs well under a millisecond for a 5 MB upload. `null` when the body is malformed (a
+ * part without `Content-Disposition: form-data` included); a part whose name is missing or empty
+ * comes back with `name: ""`, for the caller to refuse with a clear message.
  */
 export function parseMultipart(body: Uint8Array<ArrayBuffer>, boundary: string): FormPart[] | null {
   const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -35,9 +37,10 @@ export function parseMultipart(body: Uint8Array<ArrayBuffer>, boundary: string):
     const end = buffer.indexOf(separator, headersEnd + 4);
     if (end < 0) return null;
     const disposition = /^content-disposition:\s*form-data(.*)$/im.exec(headers)?.[1] ?? null;
-    const name = disposition && /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
-    if (!name) return null;
-    const filename = /;\s*filename="([^"]*)"/i.exec(disposition!)?.[1] ?? null;
+    if (disposition === null) return null;
+    // A part without a name (or with an empty one) is still a part: the caller refuses it by name.
+    const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1] ?? "";
+    const filename = /;\s*filename="([^"]*)"/i.exec(disposition)?.[1] ?? null;
     parts.push({ name, filename, data: body.subarray(headersEnd + 4, end) });
     at = end + 2;
   }

@@ -56,6 +56,16 @@ const pages: Record<string, Page> = {
       return "Your account will not be deleted. Sign in again to use it.";
     },
   },
+  "/revert-email-change": {
+    title: "Restore your email address",
+    button: "Restore my address",
+    submit: async (ctx, form) => {
+      const { email } = await createCaller(ctx).auth.revertEmailChange({
+        token: form.get("token") ?? "",
+      });
+      return `Your email address is ${email} again. Every session was signed out: choose a new password with the link we sent there.`;
+    },
+  },
   "/reset-password": {
     title: "Choose a new password",
     intro: "Use 8 to 128 characters, and not a password you use elsewhere.",

@@ -23,6 +23,16 @@ export interface DeliveryReport {
   failed: number;
 }
 
+/**
+ * A `Message-ID` unique everywhere: 128 random bits at the host of `PUBLIC_URL`, so two
+ * deployments, or a database restored from a backup, never reuse one (receivers drop duplicates).
+ */
+export function newMessageId(domain: string): string {
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(16)))
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `<${random}@${domain}>`;
+}
+
 /** Attempts before a message is set aside as `failed` (kept, with its last error). */
 export const MAX_ATTEMPTS = 8;
 /** While one process sends a message, others leave it alone this long. */
@@ -50,6 +60,7 @@ export class Outbox {
   readonly #transport: MailTransport;
   readonly #key: string;
   readonly #from: string;
+  readonly #messageIdDomain: string;
   readonly #log: Logger;
   readonly #background: Background;
   #queue: Promise<DeliveryReport> = Promise.resolve({ sent: 0, failed: 0 });
@@ -61,6 +72,8 @@ export class Outbox {
     transport: MailTransport;
     key: string;
     from: string;
+    /** The domain part of every `Message-ID`: the host of `PUBLIC_URL`. */
+    messageIdDomain: string;
     log: Logger;
     background: Background;
   }) {
@@ -69,6 +82,7 @@ export class Outbox {
     this.#transport = options.transport;
     this.#key = options.key;
     this.#from = options.from;
+    this.#messageIdDomain = options.messageIdDomain;
     this.#log = options.log;
     this.#background = options.background;
   }
@@ -87,6 +101,7 @@ export class Outbox {
       forget_after_send: mail.forgetAfterSend ? 1 : 0,
       next_attempt_at: now,
       created_at: now,
+      message_id: newMessageId(this.#messageIdDomain),
     }).execute();
   }
 
@@ -141,11 +156,17 @@ export class Outbox {
       subject: string;
       text_body: string;
       html_body: string;
+      message_id: string | null;
     },
     now: Date,
   ): Promise<boolean> {
+    // A row written before message ids were stored gets its id with the claim, once.
+    const messageId = row.message_id ?? newMessageId(this.#messageIdDomain);
     const claimed = await this.#db.updateTable("outbox")
-      .set({ next_attempt_at: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString() })
+      .set({
+        next_attempt_at: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString(),
+        message_id: messageId,
+      })
       .where("id", "=", row.id).where("status", "=", "pending")
       .where("next_attempt_at", "=", row.next_attempt_at)
       .executeTakeFirst();
@@ -159,7 +180,7 @@ export class Outbox {
         throw new Error("the link token cannot be unsealed with this server key");
       }
       await this.#transport.send({
-        messageId: `<outbox-${row.id}@vestibule>`,
+        messageId,
         from: this.#from,
         to: row.recipient,
         subject: row.subject,

@@ -69,12 +69,18 @@ export const templates = {
       "If this was not you, ignore this message: nothing changes.",
     ], { label: "Confirm new address", url: tokenLink(linkBase, "confirm-email-change") }),
 
-  emailChanged: (product: string, newEmail: string) =>
+  emailChanged: (product: string, linkBase: string, newEmail: string) =>
     mail(product, "your email address was changed", [
       `The email address of your ${product} account was changed to ${newEmail}.`,
       "You will receive messages there from now on.",
-      NOT_YOU,
-    ]),
+      "If this was not you, use the button below within 7 days: it gives your account this address back, signs out every session and sends a link here to choose a new password.",
+    ], { label: "This wasn't me", url: tokenLink(linkBase, "revert-email-change") }),
+
+  emailChangeReverted: (product: string, linkBase: string, email: string) =>
+    mail(product, "your email address was restored", [
+      `Your ${product} account has its email address ${email} back. Every session was signed out, and the password no longer works.`,
+      'Choose a new password now with the button below. The link works once and expires in 1 hour; after that, ask for a new one with "Forgot password".',
+    ], { label: "Choose a new password", url: tokenLink(linkBase, "reset-password") }),
 
   resetPassword: (product: string, linkBase: string) =>
     mail(product, "reset your password", [

@@ -36,9 +36,11 @@ export function smtpTransport(url: string): MailTransport {
 
 /**
  * Writes each message as an `.eml` file in `dir` (links included), so the service runs with no
- * mail server and a person can open what would have been sent.
+ * mail server and a person can open what would have been sent. File names sort in the order the
+ * messages were written (time, then a counter: Message-IDs are random).
  */
 export function fileTransport(dir: string): MailTransport {
+  let written = 0;
   const composer = nodemailer.createTransport({
     streamTransport: true,
     buffer: true,
@@ -46,9 +48,10 @@ export function fileTransport(dir: string): MailTransport {
   });
   return {
     send: async (mail) => {
+      const order = String(++written).padStart(8, "0");
       const { message } = await composer.sendMail(mail) as { message: Uint8Array };
       await mkdir(dir, { recursive: true });
-      const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${
+      const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${order}-${
         mail.messageId.replace(/[^\w.-]/g, "")
       }.eml`;
       await writeFile(join(dir, name), message);

@@ -24,6 +24,15 @@ export const cancelDeletionInput = z.strictObject({
   token: z.string().min(1, "Invalid cancellation token").max(256, "Invalid cancellation token"),
 });
 
+export const revertEmailChangeInput = z.strictObject({
+  token: z.string().min(1, "Invalid or expired link").max(256, "Invalid or expired link"),
+});
+
+export const emailChangeRevertedOutput = z.object({
+  message: z.string(),
+  email: z.string().meta({ description: "The restored address", example: "user@example.com" }),
+}).meta({ id: "EmailChangeReverted" });
+
 export const accountExportOutput = z.object({
   exported_at: timestamp,
   profile: profileOutput.extend({ profile_picture_url: z.string().nullable() }),

@@ -10,10 +10,20 @@ export const newPassword = z.string()
     example: "secure123",
   });
 
-/** A display name as typed, trimmed. */
+/**
+ * What a name may hold: letters of any script, combining marks (accents written apart), digits
+ * of any script and the plain space. Control characters (NUL included), symbols, punctuation,
+ * markup and emoji are refused. The OpenAPI document carries the same pattern (no example beside
+ * it: Spectral's validator compiles patterns without the `u` flag, where `\p{L}` is no class, so
+ * every example would fail its lint).
+ */
+export const NAME_PATTERN = /^[\p{L}\p{M}\p{N} ]+$/u;
+
+/** A display name as typed, trimmed: 2 to 100 characters matching `NAME_PATTERN`. */
 export const nameInput = z.string().trim()
   .min(2, "Name must be at least 2 characters")
-  .max(100, "Name must be at most 100 characters");
+  .max(100, "Name must be at most 100 characters")
+  .regex(NAME_PATTERN, "Name may contain only letters, numbers and spaces");
 
 /** A password presented to prove identity: never checked against the rules, only bounded. */
 const presentedPassword = z.string().min(1, "password is required").max(1024, "Invalid password");

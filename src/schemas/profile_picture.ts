@@ -5,5 +5,18 @@ export const pictureOutput = z.object({
   message: z.string(),
 }).meta({ id: "ProfilePictureUpdated" });
 
-/** tRPC clients send the picture as `FormData` with the field `file`. */
-export const pictureInput = z.instanceof(FormData);
+/**
+ * The picture as `FormData` with the one field `file` (REST's multipart body arrives as the same
+ * `FormData`). Any other part is refused by name, as JSON bodies refuse unknown fields, and so is
+ * a part without a name.
+ */
+export const pictureInput = z.instanceof(FormData).superRefine((form, ctx) => {
+  for (const name of new Set(form.keys())) {
+    if (name === "file") continue;
+    ctx.addIssue({
+      code: "custom",
+      message: name === "" ? "Form part without a name" : `Unknown field: ${name}`,
+      path: name === "" ? [] : [name],
+    });
+  }
+});

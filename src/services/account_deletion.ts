@@ -20,7 +20,8 @@ export const DELETION_PHRASE = "DELETE MY ACCOUNT";
  * the member's tokens is 401), and a mail with the date and a one-click cancel link.
  * A member without a password proves it is them by a recent sign-in instead (see
  * `confirmItIsTheMember`).
- * @throws {DomainError} `INVALID_PASSWORD`, `RECENT_SIGN_IN_REQUIRED`
+ * @throws {DomainError} `INVALID_PASSWORD`, `RECENT_SIGN_IN_REQUIRED`, `RATE_LIMITED` (wrong
+ *   passwords count against the account as on sign-in)
  */
 export async function requestDeletion(
   deps: Deps,
@@ -33,6 +34,7 @@ export async function requestDeletion(
     auth,
     await findUserById(deps.db, auth.userId),
     password,
+    meta,
   );
   const now = deps.clock.now();
   const deletionDate = new Date(now.getTime() + deps.config.deletionGraceDays * 86_400_000)

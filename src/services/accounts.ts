@@ -9,10 +9,18 @@ import type { UserRow } from "../data/database.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
+import { isAddressAvailable } from "./address_availability.ts";
 import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
 import { DomainError } from "./errors.ts";
+import {
+  assertPasswordAttemptAllowed,
+  passwordAccountKey,
+  recordPasswordFailure,
+  recordPasswordSuccess,
+  verifyMemberPassword,
+} from "./password_attempts.ts";
 import { hasPassword, meetsPasswordRequirements } from "./passwords.ts";
 import { type Profile, toProfile } from "./profile.ts";
 import { type Authenticated, newSession, startSession, type TokenPair } from "./sessions.ts";
@@ -36,7 +44,8 @@ function assertPasswordRequirements(password: string): void {
 
 /**
  * Creates an account, signs it in and mails a verification link (in the same transaction). The
- * email is stored lower-cased and is unique case-insensitively.
+ * email is stored lower-cased and is unique case-insensitively. A taken address is refused only
+ * after the password has been hashed, so it takes as long as a free one.
  * @throws {DomainError} `EMAIL_TAKEN`, `WEAK_PASSWORD`, `RATE_LIMITED` (per IP)
  */
 export async function register(
@@ -45,11 +54,13 @@ export async function register(
   meta: RequestMeta,
 ): Promise<SignedIn> {
   const now = deps.clock.now();
-  deps.rateLimiter.consume(`register:${meta.ip}`, deps.config.rateLimits.registerPerIp, now);
+  await deps.rateLimiter.consume(`register:${meta.ip}`, deps.config.rateLimits.registerPerIp, now);
   assertPasswordRequirements(input.password);
   const email = normalizeEmail(input.email);
-  if (await findUserByEmail(deps.db, email)) throw new DomainError("EMAIL_TAKEN");
-  const passwordHash = await deps.passwords.hash(input.password); // outside the transaction: slow
+  // Hashed before the address is looked up (and outside the transaction: slow), so a taken address
+  // costs the same Argon2id time as a free one and the answer's timing tells nothing.
+  const passwordHash = await deps.passwords.hash(input.password);
+  if (!await isAddressAvailable(deps.db, email, now)) throw new DomainError("EMAIL_TAKEN");
   const id = crypto.randomUUID();
   const at = now.toISOString();
   try {
@@ -83,8 +94,8 @@ export async function register(
  * Signs a member in. An unknown email costs one Argon2id verification like a wrong password, and
  * both answer the same. Signing in during the deletion grace period cancels the deletion (and a
  * mail confirms it); past the deletion date the account no longer signs in.
- * @throws {DomainError} `INVALID_CREDENTIALS`; `RATE_LIMITED` per IP (all attempts) and per account
- *   (failed attempts)
+ * @throws {DomainError} `INVALID_CREDENTIALS`; `RATE_LIMITED` per IP (all attempts) and by the
+ *   guessing rule of `password_attempts.ts` (failures per account and address, and per account)
  */
 export async function login(
   deps: Deps,
@@ -93,12 +104,11 @@ export async function login(
 ): Promise<SignedIn> {
   const now = deps.clock.now();
   const email = normalizeEmail(input.email);
-  const { loginPerIp, loginPerAccount } = deps.config.rateLimits;
-  const accountKey = `login-account:${email}`;
-  deps.rateLimiter.consume(`login-ip:${meta.ip}`, loginPerIp, now);
-  deps.rateLimiter.check(accountKey, loginPerAccount, now);
-
+  await deps.rateLimiter.consume(`login-ip:${meta.ip}`, deps.config.rateLimits.loginPerIp, now);
   const user = await findUserByEmail(deps.db, email);
+  const account = passwordAccountKey(user, email);
+  await assertPasswordAttemptAllowed(deps, account, meta, now);
+
   // A member without a password (signed up through Google) never signs in with one.
   const valid = user === undefined || !hasPassword(user.password_hash)
     ? (await deps.passwords.verifyNothing(input.password), false)
@@ -109,7 +119,7 @@ export async function login(
     user.deletion_date <= now.toISOString();
   // Sign-ins come at Argon2's pace, under load or attack: their writes commit off the event loop.
   if (user === undefined || !valid || purgeDue) {
-    deps.rateLimiter.record(accountKey, loginPerAccount, now);
+    await recordPasswordFailure(deps, account, meta, now);
     await deps.commits.commit([
       auditWrite(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
         reason: user === undefined
@@ -123,7 +133,7 @@ export async function login(
     ]);
     throw new DomainError("INVALID_CREDENTIALS");
   }
-  deps.rateLimiter.reset(accountKey);
+  await recordPasswordSuccess(deps, account, meta);
 
   if (user.status === "pending_deletion") {
     return await signInCancellingDeletion(deps, user, meta, now);
@@ -182,7 +192,7 @@ export async function updateProfile(
  * the caller's own stays signed in, and the member is told by mail. A member without a password
  * sets one through the reset mail instead (`PASSWORD_NOT_SET`).
  * @throws {DomainError} `PASSWORD_NOT_SET`, `CURRENT_PASSWORD_INCORRECT`, `WEAK_PASSWORD`,
- *   `SAME_PASSWORD`
+ *   `SAME_PASSWORD`, `RATE_LIMITED` (wrong passwords count against the account as on sign-in)
  */
 export async function changePassword(
   deps: Deps,
@@ -195,7 +205,7 @@ export async function changePassword(
     throw new DomainError("PASSWORD_NOT_SET");
   }
   if (
-    user === undefined || !await deps.passwords.verify(user.password_hash, input.current_password)
+    !await verifyMemberPassword(deps, user, auth.userId, input.current_password, meta) || !user
   ) {
     throw new DomainError("CURRENT_PASSWORD_INCORRECT");
   }

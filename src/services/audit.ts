@@ -21,6 +21,7 @@ export type AuditEventName =
   | "email.verified"
   | "email.change_requested"
   | "email.changed"
+  | "email.change_reverted"
   | "password.reset_requested"
   | "password.reset"
   | "profile_picture.updated"

@@ -13,11 +13,14 @@ export const EMAIL_TOKEN_TTL_SECONDS: Record<EmailTokenPurpose, number> = {
   change_email: 24 * 3600,
   reset_password: 3600,
   cancel_deletion: 365 * 86_400, // bounded in practice by the deletion date: see account_deletion
+  revert_email_change: 7 * 86_400,
 };
 
 /**
  * Issues a single-use token for an emailed link, in the caller's transaction, superseding the
- * member's earlier unused tokens of the same purpose. Returns the token; only its hash is stored.
+ * member's earlier unused tokens of the same purpose, except `revert_email_change`: each of those
+ * restores the address it was sent to, so a later email change must not silence the link that
+ * reached an earlier address. Returns the token; only its hash is stored.
  */
 export async function issueEmailToken(
   trx: Db,
@@ -27,7 +30,9 @@ export async function issueEmailToken(
   newEmail: string | null = null,
 ): Promise<string> {
   const token = generateOpaqueToken();
-  await supersedeEmailTokens(trx, userId, purpose, now.toISOString());
+  if (purpose !== "revert_email_change") {
+    await supersedeEmailTokens(trx, userId, purpose, now.toISOString());
+  }
   await insertEmailToken(trx, {
     user_id: userId,
     purpose,
@@ -48,7 +53,7 @@ export async function spendToken(
   token: string,
   purpose: EmailTokenPurpose,
   now: Date,
-): Promise<{ user_id: string; new_email: string | null } | undefined> {
+): Promise<{ id: number; user_id: string; new_email: string | null } | undefined> {
   return await spendEmailToken(trx, hashToken(token), purpose, now.toISOString());
 }
 

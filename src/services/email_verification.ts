@@ -64,7 +64,7 @@ export async function resendVerification(
 ): Promise<void> {
   if (auth.profile.email_verified) throw new DomainError("ALREADY_VERIFIED");
   const now = deps.clock.now();
-  deps.rateLimiter.consume(
+  await deps.rateLimiter.consume(
     `verify-resend:${auth.userId}`,
     deps.config.rateLimits.verificationResendPerUser,
     now,

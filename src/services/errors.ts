@@ -13,6 +13,11 @@ export const errorCodes = {
   INVALID_VERIFICATION_TOKEN: { status: 400, detail: "Invalid verification token" },
   INVALID_RESET_TOKEN: { status: 400, detail: "Invalid reset token" },
   INVALID_CANCELLATION_TOKEN: { status: 400, detail: "Invalid cancellation token" },
+  INVALID_REVERT_TOKEN: { status: 400, detail: "Invalid or expired link" },
+  REVERT_ADDRESS_TAKEN: {
+    status: 400,
+    detail: "The previous email address now belongs to another account",
+  },
   NO_FILE: { status: 400, detail: "No file uploaded" },
   FILE_TOO_LARGE: { status: 400, detail: "File size exceeds 5MB limit" },
   UNSUPPORTED_IMAGE_TYPE: { status: 400, detail: "Only JPEG, PNG, and WebP images are allowed" },

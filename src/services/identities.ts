@@ -1,3 +1,4 @@
+import { isAddressAvailable } from "./address_availability.ts";
 import type { Db, UserRow } from "../data/database.ts";
 import {
   deleteIdentity,
@@ -121,6 +122,10 @@ export async function resolveSignIn(
     ) throw new LinkRefused("account_exists", ACCOUNT_EXISTS);
     await link(deps, trx, existing, identity, meta, now, "sign_in");
     return { userId: existing.id, created: false };
+  }
+  // An address a "this wasn't me" link can still restore is held for its member.
+  if (!await isAddressAvailable(trx, email, now)) {
+    throw new LinkRefused("account_exists", ACCOUNT_EXISTS);
   }
   const id = crypto.randomUUID();
   const at = now.toISOString();

@@ -17,14 +17,16 @@ export async function enqueueLinkMail(
     to: string;
     now: Date;
     mail: RenderedMail;
-    /** For an email change: the address the token moves the account to. */
+    /** For an email change: the address the token moves the account to (or, reverting, back to). */
     newEmail?: string;
+    /** The outbox row's kind; the purpose when not given. */
+    kind?: string;
   },
 ): Promise<void> {
   const token = await issueEmailToken(trx, link.userId, link.purpose, link.now, link.newEmail);
   await deps.outbox.enqueue(trx, {
     userId: link.userId,
-    kind: link.purpose,
+    kind: link.kind ?? link.purpose,
     to: link.to,
     secret: token,
     ...link.mail,

@@ -15,12 +15,16 @@ import { meetsPasswordRequirements } from "./passwords.ts";
  * Rate limits (per IP and per address) count every request, known address or not.
  * @throws {DomainError} `RATE_LIMITED`
  */
-export function requestPasswordReset(deps: Deps, email: string, meta: RequestMeta): void {
+export async function requestPasswordReset(
+  deps: Deps,
+  email: string,
+  meta: RequestMeta,
+): Promise<void> {
   const now = deps.clock.now();
   const address = normalizeEmail(email);
   const { passwordForgotPerIp, passwordForgotPerEmail } = deps.config.rateLimits;
-  deps.rateLimiter.consume(`forgot-ip:${meta.ip}`, passwordForgotPerIp, now);
-  deps.rateLimiter.consume(`forgot-email:${address}`, passwordForgotPerEmail, now);
+  await deps.rateLimiter.consume(`forgot-ip:${meta.ip}`, passwordForgotPerIp, now);
+  await deps.rateLimiter.consume(`forgot-email:${address}`, passwordForgotPerEmail, now);
   deps.background.run("password reset mail", () => sendResetLink(deps, address, meta, now));
 }
 

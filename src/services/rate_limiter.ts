@@ -1,26 +1,57 @@
 import type { RateLimitRule } from "../config.ts";
 import { DomainError } from "./errors.ts";
 
-interface Window {
+/** One fixed window: how many events it has counted and when (epoch ms) it ends. */
+export interface RateLimitWindow {
   count: number;
   resetAt: number;
 }
 
 /**
- * Fixed-window counters held in memory. Vestibule is one process, so memory is the right place:
- * no write per request, and a restart forgives everyone, which is acceptable for abuse limits.
+ * Where the counters live. Each method is one atomic step, so a database-backed store can answer
+ * each with a single statement (an upsert returning the row, a select, a delete) and several
+ * instances sharing it count together. The rules (which keys, which limits) stay in the services.
  */
-export class RateLimiter {
-  readonly #windows = new Map<string, Window>();
+export interface RateLimitStore {
+  /**
+   * Adds one to `key`'s window, first starting a new window of `windowMs` when there is none or it
+   * ended at or before `now`; returns the window after the increment.
+   */
+  increment(key: string, windowMs: number, now: number): Promise<RateLimitWindow>;
+  /** The window of `key` if one is still running at `now`. */
+  get(key: string, now: number): Promise<RateLimitWindow | undefined>;
+  /** Forgets `key`. */
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * Fixed-window counters held in memory: right for one process (no write per request; a restart
+ * forgives everyone, which is acceptable for abuse limits). Ended windows are swept every 10,000
+ * increments, so memory stays bounded by the keys of one window.
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #windows = new Map<string, RateLimitWindow>();
   #hitsSinceSweep = 0;
 
-  #current(key: string, rule: RateLimitRule, now: number): Window {
+  increment(key: string, windowMs: number, now: number): Promise<RateLimitWindow> {
+    this.#sweep(now);
     let window = this.#windows.get(key);
     if (window === undefined || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + rule.windowSeconds * 1000 };
+      window = { count: 0, resetAt: now + windowMs };
       this.#windows.set(key, window);
     }
-    return window;
+    window.count++;
+    return Promise.resolve({ ...window });
+  }
+
+  get(key: string, now: number): Promise<RateLimitWindow | undefined> {
+    const window = this.#windows.get(key);
+    return Promise.resolve(window && window.resetAt > now ? { ...window } : undefined);
+  }
+
+  delete(key: string): Promise<void> {
+    this.#windows.delete(key);
+    return Promise.resolve();
   }
 
   #sweep(now: number): void {
@@ -28,17 +59,31 @@ export class RateLimiter {
     this.#hitsSinceSweep = 0;
     for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
   }
+}
+
+/**
+ * Fixed-window rate limits over a `RateLimitStore` (in memory unless another store is given).
+ * Every method is one store call, so each step is atomic in the store. `consume` counts and
+ * decides in that one step; `check` and a later `record` are two, so attempts already in flight
+ * when a limit fills may still finish (each one costs Argon2's time, and every sign-in attempt
+ * also passes the per-address `consume`).
+ */
+export class RateLimiter {
+  readonly store: RateLimitStore;
+
+  constructor(store: RateLimitStore = new MemoryRateLimitStore()) {
+    this.store = store;
+  }
 
   /**
-   * Counts one event against `key` and refuses it once the window is full.
+   * Counts one event against `key` and refuses it once the window holds more than `rule.limit`
+   * events (refused events count too; they change nothing but the count of a full window).
    * @throws {DomainError} `RATE_LIMITED` with the seconds until the window resets
    */
-  consume(key: string, rule: RateLimitRule, now: Date): void {
+  async consume(key: string, rule: RateLimitRule, now: Date): Promise<void> {
     const at = now.getTime();
-    this.#sweep(at);
-    const window = this.#current(key, rule, at);
-    if (window.count >= rule.limit) throw rateLimited(window, at);
-    window.count++;
+    const window = await this.store.increment(key, rule.windowSeconds * 1000, at);
+    if (window.count > rule.limit) throw rateLimited(window, at);
   }
 
   /**
@@ -46,26 +91,24 @@ export class RateLimiter {
    * to limit only some outcomes (failed sign-ins, for example).
    * @throws {DomainError} `RATE_LIMITED`
    */
-  check(key: string, rule: RateLimitRule, now: Date): void {
-    const window = this.#windows.get(key);
+  async check(key: string, rule: RateLimitRule, now: Date): Promise<void> {
     const at = now.getTime();
-    if (window !== undefined && window.resetAt > at && window.count >= rule.limit) {
-      throw rateLimited(window, at);
-    }
+    const window = await this.store.get(key, at);
+    if (window !== undefined && window.count >= rule.limit) throw rateLimited(window, at);
   }
 
   /** Counts one event against `key` without refusing. */
-  record(key: string, rule: RateLimitRule, now: Date): void {
-    this.#current(key, rule, now.getTime()).count++;
+  async record(key: string, rule: RateLimitRule, now: Date): Promise<void> {
+    await this.store.increment(key, rule.windowSeconds * 1000, now.getTime());
   }
 
   /** Forgets `key`, as after a successful sign-in. */
-  reset(key: string): void {
-    this.#windows.delete(key);
+  async reset(key: string): Promise<void> {
+    await this.store.delete(key);
   }
 }
 
-function rateLimited(window: Window, now: number): DomainError {
+function rateLimited(window: RateLimitWindow, now: number): DomainError {
   return new DomainError("RATE_LIMITED", undefined, {
     retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
   });

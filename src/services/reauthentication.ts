@@ -2,6 +2,8 @@ import { findSessionStartedAt } from "../data/sessions.ts";
 import type { UserRow } from "../data/database.ts";
 import type { Deps } from "../deps.ts";
 import { DomainError } from "./errors.ts";
+import type { RequestMeta } from "./audit.ts";
+import { verifyMemberPassword } from "./password_attempts.ts";
 import { hasPassword } from "./passwords.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -12,20 +14,22 @@ export const RECENT_SIGN_IN_MS = 10 * 60_000;
  * Proves it is really the member before a sensitive change (email change, account deletion). A
  * member with a password must give it; a member without one (signed up through Google) must be on
  * a session opened within the last 10 minutes instead: a session's `created_at` is its sign-in,
- * which a refresh never moves.
+ * which a refresh never moves. Passwords are checked under the guessing rule
+ * (`verifyMemberPassword`): wrong ones count against the account as on sign-in.
  * @throws {DomainError} `VALIDATION_ERROR` (`password is required`), `INVALID_PASSWORD`,
- *   `RECENT_SIGN_IN_REQUIRED`
+ *   `RECENT_SIGN_IN_REQUIRED`, `RATE_LIMITED`
  */
 export async function confirmItIsTheMember(
   deps: Deps,
   auth: Authenticated,
   user: UserRow | undefined,
   password: string | undefined,
+  meta: RequestMeta,
 ): Promise<UserRow> {
   if (user === undefined) throw new DomainError("INVALID_PASSWORD");
   if (hasPassword(user.password_hash)) {
     if (password === undefined) throw new DomainError("VALIDATION_ERROR", "password is required");
-    if (!await deps.passwords.verify(user.password_hash, password)) {
+    if (!await verifyMemberPassword(deps, user, auth.userId, password, meta)) {
       throw new DomainError("INVALID_PASSWORD");
     }
     return user;

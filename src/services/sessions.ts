@@ -124,7 +124,7 @@ export async function refreshSession(
   meta: RequestMeta,
 ): Promise<TokenPair> {
   const now = deps.clock.now();
-  deps.rateLimiter.consume(`refresh:${meta.ip}`, deps.config.rateLimits.refreshPerIp, now);
+  await deps.rateLimiter.consume(`refresh:${meta.ip}`, deps.config.rateLimits.refreshPerIp, now);
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const token = await findRefreshToken(trx, hashToken(refreshToken));
     const nowIso = now.toISOString();

@@ -302,6 +302,7 @@ export async function startVestibule(dataDir: string): Promise<Server> {
     LOG_REQUESTS: "false",
     RATE_LIMIT_LOGIN_PER_IP: UNLIMITED,
     RATE_LIMIT_LOGIN_PER_ACCOUNT: UNLIMITED,
+    RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: UNLIMITED,
     RATE_LIMIT_REGISTER_PER_IP: UNLIMITED,
     RATE_LIMIT_REFRESH_PER_IP: UNLIMITED,
   }, (line) => {

@@ -37,6 +37,15 @@ Deno.test("parseMultipart() refuses malformed bodies", async () => {
   assert.deepEqual(parseMultipart(new TextEncoder().encode("--b--"), "b"), []);
 });
 
+Deno.test('parseMultipart() returns a part with a missing or empty name as name ""', () => {
+  const body = new TextEncoder().encode(
+    `--b\r\nContent-Disposition: form-data; name=""\r\n\r\nx\r\n` +
+      `--b\r\nContent-Disposition: form-data; filename="a.png"\r\n\r\ny\r\n--b--`,
+  );
+  const parts = parseMultipart(body, "b")!;
+  assert.deepEqual(parts.map((p) => [p.name, p.filename]), [["", null], ["", "a.png"]]);
+});
+
 Deno.test("multipartBoundary() reads quoted and bare boundaries", () => {
   assert.equal(multipartBoundary("multipart/form-data; boundary=abc"), "abc");
   assert.equal(multipartBoundary('multipart/form-data; boundary="a b"'), "a b");

@@ -1,30 +1,44 @@
 import assert from "node:assert/strict";
 import { DomainError } from "../../src/services/errors.ts";
-import { RateLimiter } from "../../src/services/rate_limiter.ts";
+import { MemoryRateLimitStore, RateLimiter } from "../../src/services/rate_limiter.ts";
 
-Deno.test("RateLimiter.consume() refuses past the limit until the window resets", () => {
+Deno.test("RateLimiter.consume() refuses past the limit until the window resets", async () => {
   const limiter = new RateLimiter();
   const rule = { limit: 2, windowSeconds: 60 };
   const t0 = new Date("2026-11-23T10:00:00Z");
-  limiter.consume("k", rule, t0);
-  limiter.consume("k", rule, t0);
-  assert.throws(() => limiter.consume("k", rule, new Date(t0.getTime() + 20_000)), (e: unknown) => {
-    assert.ok(e instanceof DomainError);
-    assert.equal(e.status, 429);
-    assert.equal(e.retryAfterSeconds, 40);
-    return true;
-  });
-  limiter.consume("other", rule, t0);
-  limiter.consume("k", rule, new Date(t0.getTime() + 60_000));
+  await limiter.consume("k", rule, t0);
+  await limiter.consume("k", rule, t0);
+  await assert.rejects(
+    limiter.consume("k", rule, new Date(t0.getTime() + 20_000)),
+    (e: unknown) => {
+      assert.ok(e instanceof DomainError);
+      assert.equal(e.status, 429);
+      assert.equal(e.retryAfterSeconds, 40);
+      return true;
+    },
+  );
+  await limiter.consume("other", rule, t0);
+  await limiter.consume("k", rule, new Date(t0.getTime() + 60_000));
 });
 
-Deno.test("RateLimiter.check() refuses only once record() filled the window; reset() forgets", () => {
+Deno.test("RateLimiter.check() refuses only once record() filled the window; reset() forgets", async () => {
   const limiter = new RateLimiter();
   const rule = { limit: 1, windowSeconds: 60 };
   const t0 = new Date("2026-11-23T10:00:00Z");
-  limiter.check("k", rule, t0);
-  limiter.record("k", rule, t0);
-  assert.throws(() => limiter.check("k", rule, t0), DomainError);
-  limiter.reset("k");
-  limiter.check("k", rule, t0);
+  await limiter.check("k", rule, t0);
+  await limiter.record("k", rule, t0);
+  await assert.rejects(limiter.check("k", rule, t0), DomainError);
+  await limiter.reset("k");
+  await limiter.check("k", rule, t0);
+});
+
+Deno.test("MemoryRateLimitStore starts a new window once the old one ended", async () => {
+  const store = new MemoryRateLimitStore();
+  assert.deepEqual(await store.increment("k", 1000, 0), { count: 1, resetAt: 1000 });
+  assert.deepEqual(await store.increment("k", 1000, 999), { count: 2, resetAt: 1000 });
+  assert.deepEqual(await store.get("k", 999), { count: 2, resetAt: 1000 });
+  assert.equal(await store.get("k", 1000), undefined);
+  assert.deepEqual(await store.increment("k", 1000, 1000), { count: 1, resetAt: 2000 });
+  await store.delete("k");
+  assert.equal(await store.get("k", 1000), undefined);
 });

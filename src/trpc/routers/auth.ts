@@ -14,7 +14,12 @@ import {
   verifyEmailInput,
 } from "../../schemas/auth.ts";
 import { messageOutput } from "../../schemas/common.ts";
-import { cancelDeletionInput } from "../../schemas/account.ts";
+import {
+  cancelDeletionInput,
+  emailChangeRevertedOutput,
+  revertEmailChangeInput,
+} from "../../schemas/account.ts";
+import { revertEmailChange } from "../../services/email_change.ts";
 import { cancelDeletion } from "../../services/account_deletion.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
@@ -156,8 +161,8 @@ export const authRouter = router({
     })
     .input(forgotPasswordInput)
     .output(messageOutput)
-    .mutation(({ ctx, input }) => {
-      requestPasswordReset(ctx.deps, input.email, ctx.meta);
+    .mutation(async ({ ctx, input }) => {
+      await requestPasswordReset(ctx.deps, input.email, ctx.meta);
       return { message: "If an account exists for that address, a reset link is on its way" };
     }),
 
@@ -198,5 +203,32 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       await cancelDeletion(ctx.deps, input.token, ctx.meta);
       return { message: "Account deletion cancelled" };
+    }),
+
+  revertEmailChange: publicProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/email-change/revert",
+        tags,
+        protect: false,
+        summary: 'Undo an email change ("this wasn\'t me")',
+        description:
+          "Uses the token from the notice sent to the old address (valid 7 days, single use). " +
+          "The account gets that address back, every session is revoked, the password stops " +
+          "working, and a reset link goes to the restored address.",
+        errorResponses: {
+          400: "Invalid or expired link; The previous email address now belongs to another account",
+        },
+      },
+    })
+    .input(revertEmailChangeInput)
+    .output(emailChangeRevertedOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { email } = await revertEmailChange(ctx.deps, input.token, ctx.meta);
+      return {
+        message: "Email address restored; choose a new password with the link sent to it",
+        email,
+      };
     }),
 });

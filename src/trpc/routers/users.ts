@@ -77,6 +77,7 @@ export const usersRouter = router({
         errorResponses: {
           400: "Password does not meet requirements",
           401: "Current password is incorrect",
+          429: "Too many wrong passwords on this account",
         },
       },
     })
@@ -150,6 +151,7 @@ export const usersRouter = router({
         errorResponses: {
           400: "Email already registered",
           401: "Invalid password; Recent sign-in required (members without a password)",
+          429: "Too many requests, or too many wrong passwords on this account",
         },
       },
     })
