@@ -1,7 +1,6 @@
-import { DELETION_PHRASE } from "../services/account_deletion.ts";
-import { deletionScheduledOutput } from "../schemas/account.ts";
+import { deleteAccountInput, deletionScheduledOutput } from "../schemas/account.ts";
 import { readJsonBody } from "./body.ts";
-import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
+import type { ExtraPaths } from "./openapi.ts";
 import { json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -33,27 +32,13 @@ export const deleteAccountOpenApi: ExtraPaths = {
       security: [{ bearer: [] }],
       requestBody: {
         required: true,
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["password", "confirmation"],
-              additionalProperties: false,
-              properties: {
-                password: { type: "string" },
-                confirmation: { type: "string", const: DELETION_PHRASE },
-              },
-            },
-          },
-        },
+        content: { "application/json": { schema: deleteAccountInput } },
       },
       responses: {
         "200": {
           description: "Successful response",
           content: { "application/json": { schema: deletionScheduledOutput } },
         },
-        "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
-        "401": errorResponseObject("Invalid password"),
       },
     },
   },

@@ -27,7 +27,6 @@ import { exportAccount } from "../../services/data_export.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
-const unauthorized = { 401: "Authentication required" };
 
 export const usersRouter = router({
   me: protectedProcedure
@@ -38,7 +37,6 @@ export const usersRouter = router({
         tags,
         summary: "Your profile",
         description: "The signed-in member's profile.",
-        errorResponses: unauthorized,
       },
     })
     .output(profileOutput)
@@ -53,7 +51,6 @@ export const usersRouter = router({
         summary: "Update your profile",
         description:
           "Changes name and phone; fields left out stay as they are, `phone: null` clears it.",
-        errorResponses: { 400: "Invalid input", ...unauthorized },
       },
     })
     .input(updateProfileInput)
@@ -68,11 +65,8 @@ export const usersRouter = router({
         tags,
         summary: "Change your password",
         description: "Signs out every other session; this one stays signed in.",
-        errorResponses: {
-          400: "Password does not meet requirements",
-          401: "Current password is incorrect",
-        },
       },
+      errors: ["CURRENT_PASSWORD_INCORRECT", "SAME_PASSWORD"],
     })
     .input(changePasswordInput)
     .output(messageOutput)
@@ -89,7 +83,6 @@ export const usersRouter = router({
         tags,
         summary: "Your active sessions",
         description: "Every live session, most recently used first; `current` marks this one.",
-        errorResponses: unauthorized,
       },
     })
     .output(sessionsOutput)
@@ -103,8 +96,8 @@ export const usersRouter = router({
         tags,
         summary: "Sign a session out",
         description: "Revokes one of your sessions; its tokens stop working at once.",
-        errorResponses: { ...unauthorized, 404: "Session not found" },
       },
+      errors: ["SESSION_NOT_FOUND"],
     })
     .input(sessionIdInput)
     .output(messageOutput)
@@ -121,7 +114,6 @@ export const usersRouter = router({
         tags,
         summary: "Sign out everywhere",
         description: "Revokes every session of yours, this one included.",
-        errorResponses: unauthorized,
       },
     })
     .output(logoutAllOutput)
@@ -139,8 +131,8 @@ export const usersRouter = router({
         summary: "Change your email address",
         description:
           "Mails a confirmation link to the new address; the address changes when it is used.",
-        errorResponses: { 400: "Email already registered", 401: "Invalid password" },
       },
+      errors: ["INVALID_PASSWORD", "SAME_EMAIL", "EMAIL_TAKEN"],
     })
     .input(changeEmailInput)
     .output(messageOutput)
@@ -158,8 +150,8 @@ export const usersRouter = router({
         protect: false,
         summary: "Confirm a new email address",
         description: "Uses the token mailed to the new address; no bearer token needed.",
-        errorResponses: { 400: "Invalid verification token" },
       },
+      errors: ["INVALID_VERIFICATION_TOKEN", "EMAIL_TAKEN"],
     })
     .input(verifyEmailInput)
     .output(emailUpdatedOutput)
@@ -170,6 +162,18 @@ export const usersRouter = router({
 
   // REST: served by the edge (multipart), see src/http/profile_picture_route.ts.
   uploadProfilePicture: protectedProcedure
+    .meta({
+      // Served and documented by the edge; this meta names its route and its errors.
+      openapi: { method: "POST", path: "/users/me/profile-picture", enabled: false },
+      errors: [
+        "NO_FILE",
+        "FILE_TOO_LARGE",
+        "UNSUPPORTED_IMAGE_TYPE",
+        "IMAGE_TOO_LARGE",
+        "IMAGE_UNREADABLE",
+        "IMAGE_TIMEOUT",
+      ],
+    })
     .input(pictureInput)
     .output(pictureOutput)
     .mutation(async ({ ctx, input }) => {
@@ -187,7 +191,6 @@ export const usersRouter = router({
         tags,
         summary: "Remove your profile picture",
         description: "Clears the picture from your profile and deletes the file.",
-        errorResponses: unauthorized,
       },
     })
     .output(messageOutput)
@@ -198,6 +201,11 @@ export const usersRouter = router({
 
   // REST: served by the edge (a DELETE with a JSON body), see src/http/delete_account_route.ts.
   deleteMe: protectedProcedure
+    .meta({
+      // Served and documented by the edge; this meta names its route and its errors.
+      openapi: { method: "DELETE", path: "/users/me", enabled: false },
+      errors: ["INVALID_PASSWORD"],
+    })
     .input(deleteAccountInput)
     .output(deletionScheduledOutput)
     .mutation(async ({ ctx, input }) => {
@@ -214,7 +222,6 @@ export const usersRouter = router({
         summary: "Export your data",
         description:
           "Everything Vestibule holds about you, as one JSON document (data portability).",
-        errorResponses: unauthorized,
       },
     })
     .output(accountExportOutput)
