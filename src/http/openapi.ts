@@ -143,11 +143,21 @@ function bodyKind(method: string, operation: Operation, takesInput: boolean): Bo
   return BODY_METHODS.has(method) ? "json" : "query";
 }
 
-/** Each operation's procedure, by `"<method> <path>"`, including the ones the edge serves. */
+/**
+ * Each operation's procedure, by `"<method> <path>"`, including the ones the edge serves.
+ * @throws {Error} when a procedure's meta still carries `openapi.errorResponses`
+ */
 export function proceduresByRoute(router: AnyRouter): Map<string, AnyProcedure> {
   const byRoute = new Map<string, AnyProcedure>();
   for (const procedure of Object.values(router._def.procedures as Record<string, AnyProcedure>)) {
     const meta = procedure._def.meta as Meta | undefined;
+    if (meta?.openapi?.errorResponses !== undefined) {
+      // Hand-written error responses drift from what the procedure answers; list codes instead.
+      throw new Error(
+        `${meta.openapi.method} ${meta.openapi.path}: replace openapi.errorResponses with ` +
+          "meta.errors (the DomainError codes its service raises)",
+      );
+    }
     if (meta?.openapi) {
       byRoute.set(`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, procedure);
     }

@@ -302,3 +302,19 @@ Deno.test("the server's real error answers are the documented ones, detail for d
     await server.close();
   }
 });
+
+Deno.test("a procedure with hand-written errorResponses is refused, naming meta.errors", async () => {
+  const { initTRPC } = await import("@trpc/server");
+  const { z } = await import("zod");
+  const t = initTRPC.meta<Meta>().create();
+  const router = t.router({
+    ping: t.procedure
+      .meta({ openapi: { method: "GET", path: "/ping", errorResponses: { 400: "Bad" } } })
+      .output(z.object({ ok: z.boolean() }))
+      .query(() => ({ ok: true })),
+  });
+  assert.throws(
+    () => proceduresByRoute(router),
+    /replace openapi\.errorResponses with meta\.errors/,
+  );
+});
