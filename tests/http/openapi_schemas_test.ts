@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { renderOpenApi } from "../../src/openapi_write.ts";
-import { registerMember } from "../helpers/credits.ts";
+import { registerAdmin, registerMember } from "../helpers/credits.ts";
 import { type ApiResponse, startTestServer, type TestServer } from "../helpers/test_server.ts";
 
 type Schema = Record<string, unknown>;
@@ -171,6 +171,90 @@ Deno.test("each constrained field: the document and the server agree on both sid
         }
       });
     }
+  } finally {
+    await server.close();
+  }
+});
+
+/** The string (or integer) branch of a property schema, through `anyOf` with `null`. */
+function scalar(schema: Schema): Schema | undefined {
+  if (schema.type === "string" || schema.type === "integer") return schema;
+  const branches = (schema.anyOf ?? []) as Schema[];
+  return branches.map(scalar).find((branch) => branch !== undefined);
+}
+
+/** Values just past each documented bound of a scalar schema. */
+function pastBounds(schema: Schema): unknown[] {
+  const values: unknown[] = [];
+  if (schema.type === "string") {
+    if (typeof schema.maxLength === "number") values.push("x".repeat(schema.maxLength + 1));
+    if (typeof schema.minLength === "number" && schema.minLength > 0) {
+      values.push("x".repeat(schema.minLength - 1));
+    }
+  } else {
+    if (typeof schema.maximum === "number" && schema.maximum < Number.MAX_SAFE_INTEGER) {
+      values.push(schema.maximum + 1);
+    }
+    if (typeof schema.minimum === "number") values.push(schema.minimum - 1);
+  }
+  return values;
+}
+
+Deno.test("every documented length and range bound: just past it, the schema and the server both refuse, naming the field", async () => {
+  const server = await startTestServer();
+  try {
+    const member = await registerMember(server);
+    const admin = await registerAdmin(server);
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const url = path.replaceAll(/\{\w+\}/g, "0");
+        const token = path.startsWith("/admin/") ? admin.token : member.token;
+        const body = operation.requestBody?.content["application/json"]?.schema;
+        const fields: { name: string; schema: Schema; where: "body" | "query" | "path" }[] = [];
+        for (
+          const [name, property] of Object.entries(
+            (body?.properties ?? {}) as Record<string, Schema>,
+          )
+        ) {
+          const schema = scalar(property);
+          if (schema) fields.push({ name, schema, where: "body" });
+        }
+        for (const parameter of operation.parameters ?? []) {
+          const schema = scalar(parameter.schema);
+          if (schema) fields.push({ name: parameter.name, schema, where: parameter.in as "query" });
+        }
+        for (const field of fields) {
+          const validate = ajv.compile(field.schema);
+          for (const value of pastBounds(field.schema)) {
+            assert.ok(!validate(value), `${path} ${field.name}: the schema accepts ${value}`);
+            const response = field.where === "body"
+              ? await server.api(method.toUpperCase(), url, {
+                token,
+                body: { [field.name]: value },
+              })
+              : field.where === "query"
+              ? await server.api(
+                method.toUpperCase(),
+                `${url}?${new URLSearchParams({ [field.name]: String(value) })}`,
+                { token },
+              )
+              : await server.api(
+                method.toUpperCase(),
+                path.replace(`{${field.name}}`, encodeURIComponent(String(value))),
+                { token },
+              );
+            assert.equal(response.status, 400, `${method} ${path} ${field.name}=${value}`);
+            assert.ok(
+              (response.body.errors ?? []).some((e: { field: string }) => e.field === field.name),
+              `${method} ${path} ${field.name}=${value}: ${JSON.stringify(response.body)}`,
+            );
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked >= 25, `only ${checked} bounds checked`);
   } finally {
     await server.close();
   }
