@@ -69,13 +69,10 @@ export const protectedProcedure = t.procedure.use(async ({ ctx, next }) => {
  * A procedure for operators: a signed-in member whose role is `admin`. Anyone else who is signed
  * in gets 403 `Admin access required` before the input is even read.
  */
-const requireAdmin = t.middleware(({ ctx, next }) => {
-  if ((ctx as { auth?: { role: string } }).auth?.role !== "admin") {
-    throw toTRPCError(new DomainError("FORBIDDEN"));
-  }
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.role !== "admin") throw toTRPCError(new DomainError("FORBIDDEN"));
   return next();
 });
-export const adminProcedure = protectedProcedure.use(requireAdmin);
 
 /** Who may call a procedure: anyone, a signed-in member, or an admin. */
 export type ProcedureAccess = "public" | "member" | "admin";
