@@ -1,10 +1,10 @@
-import { customPaths } from "./http/custom_routes.ts";
+import { customPaths, edgePaths } from "./http/custom_routes.ts";
 import { buildOpenApiDocument } from "./http/openapi.ts";
 import { appRouter } from "./trpc/app_router.ts";
 
 /** The committed `openapi.json`, exactly as `deno task openapi` writes it. */
 export function renderOpenApi(): string {
-  return JSON.stringify(buildOpenApiDocument(appRouter, customPaths), null, 2) + "\n";
+  return JSON.stringify(buildOpenApiDocument(appRouter, customPaths, edgePaths), null, 2) + "\n";
 }
 
 if (import.meta.main) {

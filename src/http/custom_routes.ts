@@ -14,5 +14,7 @@ export function customRoutes(config: Config): CustomRoute[] {
 export const customPaths: ExtraPaths = {
   ...profilePictureOpenApi,
   ...deleteAccountOpenApi,
-  ...oauthOpenApi,
 };
+
+/** Operations with no procedure behind them (the OAuth flow), added to the document as written. */
+export const edgePaths = oauthOpenApi;

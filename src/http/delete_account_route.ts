@@ -1,7 +1,6 @@
-import { DELETION_PHRASE } from "../services/account_deletion.ts";
-import { deletionScheduledOutput } from "../schemas/account.ts";
+import { deleteAccountInput, deletionScheduledOutput } from "../schemas/account.ts";
 import { readJsonBody } from "./body.ts";
-import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
+import type { ExtraPaths } from "./openapi.ts";
 import { json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -34,32 +33,13 @@ export const deleteAccountOpenApi: ExtraPaths = {
       security: [{ bearer: [] }],
       requestBody: {
         required: true,
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["confirmation"],
-              additionalProperties: false,
-              properties: {
-                password: {
-                  type: "string",
-                  description: "Required unless your account has no password (then a sign-in " +
-                    "within the last 10 minutes stands in for it)",
-                },
-                confirmation: { type: "string", const: DELETION_PHRASE },
-              },
-            },
-          },
-        },
+        content: { "application/json": { schema: deleteAccountInput } },
       },
       responses: {
         "200": {
           description: "Successful response",
           content: { "application/json": { schema: deletionScheduledOutput } },
         },
-        "400": errorResponseObject(`confirmation must be exactly "${DELETION_PHRASE}"`),
-        "401": errorResponseObject("Invalid password; Recent sign-in required"),
-        "429": errorResponseObject("Too many wrong passwords on this account"),
       },
     },
   },

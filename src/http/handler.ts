@@ -5,7 +5,7 @@ import { appRouter } from "../trpc/app_router.ts";
 import { type Context, createContextInner } from "../trpc/context.ts";
 import { describeError } from "../trpc/error_body.ts";
 import { bodyLimit, readBodyLimited } from "./body.ts";
-import { customPaths, customRoutes } from "./custom_routes.ts";
+import { customPaths, customRoutes, edgePaths } from "./custom_routes.ts";
 import { serveAuthorizationServerMetadata } from "./oauth_routes.ts";
 import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
@@ -34,7 +34,7 @@ export function createHandler(deps: Deps): Handler {
     maxBodyBytes: deps.config.maxBodyBytes,
     customRoutes: customRoutes(deps.config),
   });
-  const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths));
+  const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths, edgePaths));
   const cors = createCors(deps.config.corsOrigins);
 
   async function route(request: Request, url: URL, ctx: Context): Promise<Response> {

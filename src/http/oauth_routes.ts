@@ -14,7 +14,7 @@ import {
 import { OidcError } from "../services/oidc_client.ts";
 import { describeError } from "../trpc/error_body.ts";
 import { readBodyLimited } from "./body.ts";
-import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
+import { edgeErrorResponses } from "./openapi.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -251,7 +251,7 @@ const stringParam = (
  * Their operations, as documented in `openapi.json`. The RFC 8414 metadata at
  * `/.well-known/oauth-authorization-server` lives outside `/api/v1` and is described by its RFC.
  */
-export const oauthOpenApi: ExtraPaths = {
+export const oauthOpenApi: Record<string, unknown> = {
   "/auth/oauth/google/authorize": {
     get: {
       operationId: "oauth-authorize",
@@ -273,8 +273,7 @@ export const oauthOpenApi: ExtraPaths = {
       ],
       responses: {
         "302": redirectResponse("To Google, or back to the app with an error"),
-        "400": errorResponseObject("redirect_uri is not registered"),
-        "404": errorResponseObject("Sign in with Google is not configured"),
+        ...edgeErrorResponses(["INVALID_REDIRECT_URI", "OAUTH_NOT_CONFIGURED"]),
       },
     },
   },
@@ -296,9 +295,7 @@ export const oauthOpenApi: ExtraPaths = {
       ],
       responses: {
         "302": redirectResponse("Back to the app"),
-        "400": errorResponseObject(
-          "This sign-in is invalid or has expired: start again from the app",
-        ),
+        ...edgeErrorResponses(["INVALID_OAUTH_STATE"]),
       },
     },
   },

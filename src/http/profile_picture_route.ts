@@ -1,6 +1,6 @@
 import { pictureOutput } from "../schemas/profile_picture.ts";
 import { readMultipart } from "./body.ts";
-import { errorResponseObject, type ExtraPaths } from "./openapi.ts";
+import type { ExtraPaths } from "./openapi.ts";
 import { json } from "./responses.ts";
 import type { CustomRoute } from "./rest.ts";
 
@@ -46,11 +46,6 @@ export const profilePictureOpenApi: ExtraPaths = {
           description: "Successful response",
           content: { "application/json": { schema: pictureOutput } },
         },
-        "400": errorResponseObject(
-          "File size exceeds 5MB limit, Only JPEG, PNG, and WebP images are allowed, No file uploaded",
-        ),
-        "401": errorResponseObject("Authentication required"),
-        "415": errorResponseObject("Content-Type must be multipart/form-data"),
       },
     },
   },

@@ -12,7 +12,7 @@ export const deleteAccountInput = z.strictObject({
   confirmation: z.string().refine(
     (value) => value === DELETION_PHRASE,
     `confirmation must be exactly "${DELETION_PHRASE}"`,
-  ).meta({ example: DELETION_PHRASE }),
+  ).meta({ const: DELETION_PHRASE, example: DELETION_PHRASE }),
 });
 
 export const deletionScheduledOutput = z.object({

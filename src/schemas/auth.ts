@@ -1,9 +1,16 @@
 import { z } from "zod";
-import { meetsPasswordRequirements } from "../services/passwords.ts";
+import {
+  meetsPasswordRequirements,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../services/passwords.ts";
 import { emailInput, timestamp } from "./common.ts";
 
 /** A new password: 8 to 128 characters and not a common one. */
 export const newPassword = z.string()
+  // `abort`: a password of the wrong length is reported once, not again by the refinement.
+  .min(PASSWORD_MIN_LENGTH, { error: "Password does not meet requirements", abort: true })
+  .max(PASSWORD_MAX_LENGTH, { error: "Password does not meet requirements", abort: true })
   .refine(meetsPasswordRequirements, "Password does not meet requirements")
   .meta({
     description: "8 to 128 characters, not on the common-password list",

@@ -24,7 +24,24 @@ export const timestamp = z.iso.datetime();
 /** The body of answers that only confirm something happened. */
 export const messageOutput = z.object({ message: z.string() });
 
+/**
+ * The pattern a value checked after `.trim()` must match, as the document states it for the value
+ * as sent: the same pattern with optional surrounding white space. JSON Schema patterns are
+ * ECMA-262, whose `\s` is exactly the set `String.prototype.trim` removes.
+ */
+export function untrimmedPattern(pattern: RegExp): string {
+  return `^\\s*(?:${pattern.source.replace(/^\^/, "").replace(/\$$/, "")})\\s*$`;
+}
+
+/** The address rule the server applies (zod's practical email pattern), after trimming. */
+export const EMAIL_PATTERN = z.regexes.email;
+
 /** An email address as typed: trimmed and lower-cased before it is checked. */
 export const emailInput = z.string().trim().toLowerCase().max(254, "Email is too long")
-  .pipe(z.email("Invalid email address"))
-  .meta({ format: "email", example: "user@example.com" });
+  .pipe(z.email({ pattern: EMAIL_PATTERN, error: "Invalid email address" }))
+  .meta({
+    format: "email",
+    pattern: untrimmedPattern(EMAIL_PATTERN),
+    description: "At most 254 characters; surrounding spaces are trimmed, letters lower-cased",
+    example: "user@example.com",
+  });

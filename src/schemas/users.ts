@@ -1,18 +1,25 @@
 import { z } from "zod";
 import { nameInput } from "./auth.ts";
-import { timestamp } from "./common.ts";
+import { timestamp, untrimmedPattern } from "./common.ts";
+
+/**
+ * `+`, a country code's first digit (1-9), then 6 to 14 more digits, each optionally preceded by
+ * spaces, dots, dashes or parentheses: 7 to 15 digits in all, the length E.164 allows. One
+ * pattern, so the document can state the very rule the server applies.
+ */
+export const PHONE_PATTERN = /^\+[1-9](?:[ ().-]*[0-9]){6,14}[ ().-]*$/;
 
 /**
  * A phone number in international form as typed: `+`, country code, digits, with optional spaces,
  * dots, dashes and parentheses. A national number without `+` is refused rather than guessed at.
  */
 const phoneInput = z.string().trim()
-  .regex(/^\+[1-9][0-9 ().-]*$/, "Invalid phone number format")
-  .refine((value) => {
-    const digits = value.replace(/\D/g, "").length;
-    return digits >= 7 && digits <= 15;
-  }, "Invalid phone number format")
-  .meta({ example: "+1 555 123 4567", description: "Stored in E.164 form, e.g. +15551234567" });
+  .regex(PHONE_PATTERN, "Invalid phone number format")
+  .meta({
+    pattern: untrimmedPattern(PHONE_PATTERN),
+    example: "+1 555 123 4567",
+    description: "7 to 15 digits after `+`; stored in E.164 form, e.g. +15551234567",
+  });
 
 export const updateProfileInput = z.strictObject({
   name: nameInput.optional(),

@@ -1,12 +1,17 @@
-import { initTRPC } from "@trpc/server";
+import { type AnyProcedure, initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { authenticate } from "../services/sessions.ts";
-import { DomainError } from "../services/errors.ts";
+import { DomainError, type ErrorCode } from "../services/errors.ts";
 import type { Context } from "./context.ts";
 import { describeError, toTRPCError } from "./error_body.ts";
 
-/** Procedure metadata: the OpenAPI route, and the success status when it is not 200. */
-export type Meta = OpenApiMeta & { successStatus?: 201 | 202 };
+/**
+ * Procedure metadata: the OpenAPI route, the success status when it is not 200, and `errors`: the
+ * `DomainError` codes its service can raise. The API document lists those beside the ones every
+ * procedure of its kind can answer (input validation, body parsing, authentication, admin role),
+ * each with its description and `detail` from `errorCodes`.
+ */
+export type Meta = OpenApiMeta & { successStatus?: 201 | 202; errors?: ErrorCode[] };
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
   // Never send stack traces, whatever NODE_ENV says.
@@ -68,3 +73,20 @@ export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.auth.role !== "admin") throw toTRPCError(new DomainError("FORBIDDEN"));
   return next();
 });
+
+/** Who may call a procedure: anyone, a signed-in member, or an admin. */
+export type ProcedureAccess = "public" | "member" | "admin";
+
+/**
+ * Who may call `procedure`, read from the middlewares it was built with, so the API document's
+ * security and 401/403 answers cannot drift from the procedure builder a router used.
+ */
+export function procedureAccess(procedure: AnyProcedure): ProcedureAccess {
+  const middlewares = (procedure._def as unknown as { middlewares: unknown[] }).middlewares;
+  if (middlewares.includes(adminMiddleware)) return "admin";
+  if (middlewares.includes(memberMiddleware)) return "member";
+  return "public";
+}
+
+const memberMiddleware = (protectedProcedure._def as { middlewares: unknown[] }).middlewares[0];
+const adminMiddleware = (adminProcedure._def as { middlewares: unknown[] }).middlewares.at(-1);

@@ -5,7 +5,6 @@ import { createJob, updateJobStatus } from "../../services/jobs.ts";
 import { adminProcedure, router } from "../init.ts";
 
 const tags = ["admin"];
-const denied = { 401: "Authentication required", 403: "Admin access required" };
 
 /** What the product's back end calls, with an admin's token, to grant credits and run jobs. */
 export const adminRouter = router({
@@ -18,8 +17,8 @@ export const adminRouter = router({
         summary: "Grant credits to a member",
         description:
           "Adds a lot of whole credits, optionally expiring; recorded as a `grant` transaction.",
-        errorResponses: { 400: "Invalid input", ...denied, 404: "User not found" },
       },
+      errors: ["USER_NOT_FOUND"],
       successStatus: 201,
     })
     .input(grantCreditsInput)
@@ -37,8 +36,8 @@ export const adminRouter = router({
         summary: "Create a job and charge it",
         description:
           "Creates a queued job and debits its cost from the member's lots that expire soonest.",
-        errorResponses: { 400: "Insufficient credits", ...denied, 404: "User not found" },
       },
+      errors: ["USER_NOT_FOUND", "INSUFFICIENT_CREDITS"],
       successStatus: 201,
     })
     .input(createJobInput)
@@ -55,8 +54,8 @@ export const adminRouter = router({
         description:
           "queued → running → succeeded | failed (queued → failed too). `failed` refunds the " +
           "charge to the lots it came from, once.",
-        errorResponses: { 400: "Illegal job status transition", ...denied, 404: "Job not found" },
       },
+      errors: ["JOB_NOT_FOUND", "INVALID_JOB_TRANSITION"],
     })
     .input(updateJobInput)
     .output(jobOutput)

@@ -36,8 +36,8 @@ export const authRouter = router({
         summary: "Create an account",
         description:
           "Creates an account and signs it in. `display_name` is accepted as an alias of `name`.",
-        errorResponses: { 400: "Email already registered", 429: "Too many requests" },
       },
+      errors: ["EMAIL_TAKEN", "RATE_LIMITED"],
       successStatus: 201,
     })
     .input(registerInput)
@@ -55,12 +55,8 @@ export const authRouter = router({
         protect: false,
         summary: "Sign in",
         description: "Signs in with email and password. Cancels a pending account deletion.",
-        errorResponses: {
-          400: "Invalid input",
-          401: "Invalid email or password",
-          429: "Too many requests",
-        },
       },
+      errors: ["INVALID_CREDENTIALS", "RATE_LIMITED"],
     })
     .input(loginInput)
     .output(signedInOutput)
@@ -76,12 +72,8 @@ export const authRouter = router({
         summary: "Exchange a refresh token for a new pair",
         description:
           "The presented refresh token is spent. Replaying a spent one ends its session.",
-        errorResponses: {
-          400: "Invalid input",
-          401: "Invalid refresh token",
-          429: "Too many requests",
-        },
       },
+      errors: ["INVALID_REFRESH_TOKEN", "RATE_LIMITED"],
     })
     .input(refreshTokenInput)
     .output(tokenPairOutput)
@@ -96,8 +88,8 @@ export const authRouter = router({
         protect: false,
         summary: "Sign out",
         description: "Ends the session the refresh token belongs to.",
-        errorResponses: { 400: "Invalid input", 401: "Invalid refresh token" },
       },
+      errors: ["INVALID_REFRESH_TOKEN"],
     })
     .input(refreshTokenInput)
     .output(messageOutput)
@@ -115,8 +107,8 @@ export const authRouter = router({
         protect: false,
         summary: "Confirm your email address",
         description: "Uses the token from the verification mail; it works once.",
-        errorResponses: { 400: "Invalid verification token" },
       },
+      errors: ["INVALID_VERIFICATION_TOKEN"],
     })
     .input(verifyEmailInput)
     .output(emailUpdatedOutput)
@@ -133,12 +125,8 @@ export const authRouter = router({
         tags,
         summary: "Send a new verification link",
         description: "Mails a new link to your address; earlier links stop working.",
-        errorResponses: {
-          400: "Email already verified",
-          401: "Authentication required",
-          429: "Too many requests",
-        },
       },
+      errors: ["ALREADY_VERIFIED", "RATE_LIMITED"],
     })
     .output(messageOutput)
     .mutation(async ({ ctx }) => {
@@ -155,8 +143,8 @@ export const authRouter = router({
         protect: false,
         summary: "Ask for a password reset link",
         description: "Answers 202 the same way whether or not the address has an account.",
-        errorResponses: { 400: "Invalid input", 429: "Too many requests" },
       },
+      errors: ["RATE_LIMITED"],
       successStatus: 202,
     })
     .input(forgotPasswordInput)
@@ -175,8 +163,8 @@ export const authRouter = router({
         protect: false,
         summary: "Set a new password with a reset token",
         description: "Every session is signed out; the member is told by mail.",
-        errorResponses: { 400: "Invalid reset token" },
       },
+      errors: ["INVALID_RESET_TOKEN"],
     })
     .input(resetPasswordInput)
     .output(messageOutput)
@@ -195,8 +183,8 @@ export const authRouter = router({
         summary: "Cancel a pending account deletion",
         description:
           "Uses the token from the deletion mail; the account is active again. Sign in afterwards.",
-        errorResponses: { 400: "Invalid cancellation token" },
       },
+      errors: ["INVALID_CANCELLATION_TOKEN"],
     })
     .input(cancelDeletionInput)
     .output(messageOutput)
@@ -217,10 +205,8 @@ export const authRouter = router({
           "Uses the token from the notice sent to the old address (valid 7 days, single use). " +
           "The account gets that address back, every session is revoked, the password stops " +
           "working, and a reset link goes to the restored address.",
-        errorResponses: {
-          400: "Invalid or expired link; The previous email address now belongs to another account",
-        },
       },
+      errors: ["INVALID_REVERT_TOKEN", "REVERT_ADDRESS_TAKEN"],
     })
     .input(revertEmailChangeInput)
     .output(emailChangeRevertedOutput)

@@ -11,7 +11,6 @@ import { getUsageStats } from "../../services/usage_stats.ts";
 import { protectedProcedure, router } from "../init.ts";
 
 const tags = ["credits"];
-const unauthorized = { 401: "Authentication required" };
 
 /** The member's own credits, history, jobs and usage. */
 export const creditsRouter = router({
@@ -25,7 +24,6 @@ export const creditsRouter = router({
         description:
           "Spendable balance, every lot with its status, and what expires in the next 30 days. " +
           "Lots past their date never count in the balance.",
-        errorResponses: unauthorized,
       },
     })
     .output(creditsOutput)
@@ -41,8 +39,8 @@ export const creditsRouter = router({
         description:
           "The ledger, newest first (ties broken by id), by page, optionally of one type and " +
           "within a date range (inclusive; a date means the whole UTC day).",
-        errorResponses: { 400: "Invalid query parameter or date range", ...unauthorized },
       },
+      errors: ["INVALID_DATE_RANGE"],
     })
     .input(transactionsQuery)
     .output(transactionsOutput)
@@ -57,7 +55,6 @@ export const creditsRouter = router({
         summary: "Your jobs",
         description:
           "Jobs charged to your credits, newest first, by page, optionally of one status.",
-        errorResponses: { 400: "Invalid query parameter", ...unauthorized },
       },
     })
     .input(jobsQuery)
@@ -74,7 +71,6 @@ export const creditsRouter = router({
         description:
           "Credits granted, spent, refunded and expired with the balance, jobs by status, " +
           "active sessions, storage used by your files, and when you joined.",
-        errorResponses: unauthorized,
       },
     })
     .output(statsOutput)

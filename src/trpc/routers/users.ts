@@ -30,7 +30,6 @@ import { startLink } from "../../services/oauth_flow.ts";
 import { protectedProcedure, publicProcedure, router } from "../init.ts";
 
 const tags = ["account"];
-const unauthorized = { 401: "Authentication required" };
 
 export const usersRouter = router({
   me: protectedProcedure
@@ -41,7 +40,6 @@ export const usersRouter = router({
         tags,
         summary: "Your profile",
         description: "The signed-in member's profile.",
-        errorResponses: unauthorized,
       },
     })
     .output(profileOutput)
@@ -56,7 +54,6 @@ export const usersRouter = router({
         summary: "Update your profile",
         description:
           "Changes name and phone; fields left out stay as they are, `phone: null` clears it.",
-        errorResponses: { 400: "Invalid input", ...unauthorized },
       },
     })
     .input(updateProfileInput)
@@ -74,12 +71,8 @@ export const usersRouter = router({
           "Signs out every other session; this one stays signed in. A member without a " +
           "password (signed up with Google) sets one through the reset mail instead (400 " +
           "`PASSWORD_NOT_SET`).",
-        errorResponses: {
-          400: "Password does not meet requirements",
-          401: "Current password is incorrect",
-          429: "Too many wrong passwords on this account",
-        },
       },
+      errors: ["CURRENT_PASSWORD_INCORRECT", "SAME_PASSWORD", "PASSWORD_NOT_SET", "RATE_LIMITED"],
     })
     .input(changePasswordInput)
     .output(messageOutput)
@@ -96,7 +89,6 @@ export const usersRouter = router({
         tags,
         summary: "Your active sessions",
         description: "Every live session, most recently used first; `current` marks this one.",
-        errorResponses: unauthorized,
       },
     })
     .output(sessionsOutput)
@@ -110,8 +102,8 @@ export const usersRouter = router({
         tags,
         summary: "Sign a session out",
         description: "Revokes one of your sessions; its tokens stop working at once.",
-        errorResponses: { ...unauthorized, 404: "Session not found" },
       },
+      errors: ["SESSION_NOT_FOUND"],
     })
     .input(sessionIdInput)
     .output(messageOutput)
@@ -128,7 +120,6 @@ export const usersRouter = router({
         tags,
         summary: "Sign out everywhere",
         description: "Revokes every session of yours, this one included.",
-        errorResponses: unauthorized,
       },
     })
     .output(logoutAllOutput)
@@ -148,12 +139,14 @@ export const usersRouter = router({
           "Mails a confirmation link to the new address; the address changes when it is used. " +
           "A member without a password (signed up with Google) leaves `password` out and must " +
           "have signed in within the last 10 minutes.",
-        errorResponses: {
-          400: "Email already registered",
-          401: "Invalid password; Recent sign-in required (members without a password)",
-          429: "Too many requests, or too many wrong passwords on this account",
-        },
       },
+      errors: [
+        "INVALID_PASSWORD",
+        "RECENT_SIGN_IN_REQUIRED",
+        "SAME_EMAIL",
+        "EMAIL_TAKEN",
+        "RATE_LIMITED",
+      ],
     })
     .input(changeEmailInput)
     .output(messageOutput)
@@ -171,8 +164,8 @@ export const usersRouter = router({
         protect: false,
         summary: "Confirm a new email address",
         description: "Uses the token mailed to the new address; no bearer token needed.",
-        errorResponses: { 400: "Invalid verification token" },
       },
+      errors: ["INVALID_VERIFICATION_TOKEN", "EMAIL_TAKEN"],
     })
     .input(verifyEmailInput)
     .output(emailUpdatedOutput)
@@ -183,6 +176,18 @@ export const usersRouter = router({
 
   // REST: served by the edge (multipart), see src/http/profile_picture_route.ts.
   uploadProfilePicture: protectedProcedure
+    .meta({
+      // Served and documented by the edge; this meta names its route and its errors.
+      openapi: { method: "POST", path: "/users/me/profile-picture", enabled: false },
+      errors: [
+        "NO_FILE",
+        "FILE_TOO_LARGE",
+        "UNSUPPORTED_IMAGE_TYPE",
+        "IMAGE_TOO_LARGE",
+        "IMAGE_UNREADABLE",
+        "IMAGE_TIMEOUT",
+      ],
+    })
     .input(pictureInput)
     .output(pictureOutput)
     .mutation(async ({ ctx, input }) => {
@@ -200,7 +205,6 @@ export const usersRouter = router({
         tags,
         summary: "Remove your profile picture",
         description: "Clears the picture from your profile and deletes the file.",
-        errorResponses: unauthorized,
       },
     })
     .output(messageOutput)
@@ -211,6 +215,11 @@ export const usersRouter = router({
 
   // REST: served by the edge (a DELETE with a JSON body), see src/http/delete_account_route.ts.
   deleteMe: protectedProcedure
+    .meta({
+      // Served and documented by the edge; this meta names its route and its errors.
+      openapi: { method: "DELETE", path: "/users/me", enabled: false },
+      errors: ["INVALID_PASSWORD", "RECENT_SIGN_IN_REQUIRED", "RATE_LIMITED"],
+    })
     .input(deleteAccountInput)
     .output(deletionScheduledOutput)
     .mutation(async ({ ctx, input }) => {
@@ -227,7 +236,6 @@ export const usersRouter = router({
         summary: "Export your data",
         description:
           "Everything Vestibule holds about you, as one JSON document (data portability).",
-        errorResponses: unauthorized,
       },
     })
     .output(accountExportOutput)
@@ -241,7 +249,6 @@ export const usersRouter = router({
         tags,
         summary: "Your linked sign-in providers",
         description: "The Google identity linked to your account, if any.",
-        errorResponses: unauthorized,
       },
     })
     .output(identitiesOutput)
@@ -258,12 +265,8 @@ export const usersRouter = router({
           "Returns a single-use authorize URL (5 minutes) to open in the browser. After Google, " +
           "the browser comes back to `redirect_uri` with `linked=google` (or `error`), your " +
           "`state` and `iss`. Refused there if that Google account belongs to another member.",
-        errorResponses: {
-          400: "redirect_uri is not registered",
-          401: "Authentication required",
-          404: "Sign in with Google is not configured",
-        },
       },
+      errors: ["INVALID_REDIRECT_URI", "OAUTH_NOT_CONFIGURED"],
     })
     .input(startLinkInput)
     .output(startLinkOutput)
@@ -278,12 +281,8 @@ export const usersRouter = router({
         summary: "Unlink Google from your account",
         description:
           "Refused while it is your only way to sign in: set a password first (reset mail).",
-        errorResponses: {
-          400: "Set a password before unlinking Google: it is your only way to sign in",
-          401: "Authentication required",
-          404: "No Google account is linked",
-        },
       },
+      errors: ["LAST_SIGN_IN_METHOD", "IDENTITY_NOT_FOUND"],
     })
     .output(messageOutput)
     .mutation(async ({ ctx }) => {
