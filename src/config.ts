@@ -42,6 +42,10 @@ export interface Config {
     passwordForgotPerEmail: RateLimitRule;
   };
   logRequests: boolean;
+  /** Lines below this level are not written (`LOG_LEVEL`). */
+  logLevel: "debug" | "info" | "error";
+  /** When set, `/metrics` answers only a request bearing this token. */
+  metricsToken: string | undefined;
 }
 
 const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
@@ -81,6 +85,8 @@ const envSchema = z.object({
   RATE_LIMIT_PASSWORD_FORGOT_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL: rule.prefault("3/3600"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  LOG_LEVEL: z.enum(["debug", "info", "error"]).default("info"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 /** Raised when the environment holds a bad value; the message names the variable. */
@@ -136,5 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       passwordForgotPerEmail: e.RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL,
     },
     logRequests: e.LOG_REQUESTS,
+    logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

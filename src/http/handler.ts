@@ -10,6 +10,7 @@ import { serveUpload } from "./uploads.ts";
 import { clientIp } from "./client_ip.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { isLinkPage, serveLinkPage } from "./pages.ts";
+import { readiness, requestIdOf, routeLabeler, serveMetrics } from "./operations.ts";
 import { errorResponse, json } from "./responses.ts";
 import { createRestHandler, unhandled } from "./rest.ts";
 
@@ -30,6 +31,13 @@ export function createHandler(deps: Deps): Handler {
     customRoutes: customRoutes(deps.config),
   });
   const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths));
+  const operationPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+  const labels = routeLabeler(
+    Object.keys(appRouter._def.procedures),
+    (path) =>
+      operationPaths.has(path) || isLinkPage(path) || path === "/openapi.json" ||
+      path === `${REST_PREFIX}/openapi.json`,
+  );
 
   async function route(request: Request, url: URL, ctx: Context): Promise<Response> {
     const path = url.pathname;
@@ -42,6 +50,8 @@ export function createHandler(deps: Deps): Handler {
     if (path.startsWith("/trpc/")) return await trpc(request, ctx);
     if (path.startsWith("/uploads/")) return await serveUpload(request, path, deps.uploads);
     if (path === "/healthz") return json({ status: "ok" });
+    if (path === "/readyz") return await readiness(deps);
+    if (path === "/metrics") return await serveMetrics(request, deps);
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
   }
@@ -79,7 +89,7 @@ export function createHandler(deps: Deps): Handler {
 
   return async (request, info) => {
     const started = performance.now();
-    const requestId = crypto.randomUUID();
+    const requestId = requestIdOf(request.headers.get("x-request-id"));
     const url = new URL(request.url);
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : null;
     const ctx = createContextInner(deps, {
@@ -98,13 +108,20 @@ export function createHandler(deps: Deps): Handler {
       response = errorResponse(describeError(error));
     }
     response.headers.set("x-request-id", requestId);
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.request(
+      labels.method(request.method),
+      labels.route(url.pathname, ctx.route),
+      response.status,
+      seconds,
+    );
     if (deps.config.logRequests) {
       deps.log.info({
         msg: "request",
         method: request.method,
         path: url.pathname,
         status: response.status,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        duration_ms: Math.round(seconds * 100_000) / 100,
         request_id: requestId,
       });
     }

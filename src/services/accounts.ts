@@ -109,6 +109,7 @@ export async function login(
   // Sign-ins come at Argon2's pace, under load or attack: their writes commit off the event loop.
   if (user === undefined || !valid || purgeDue) {
     deps.rateLimiter.record(accountKey, loginPerAccount, now);
+    deps.metrics.signIn("failed");
     await deps.commits.commit([
       auditWrite(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
         reason: user === undefined ? "unknown_email" : purgeDue ? "deleted" : "wrong_password",
@@ -117,6 +118,7 @@ export async function login(
     throw new DomainError("INVALID_CREDENTIALS");
   }
   deps.rateLimiter.reset(accountKey);
+  deps.metrics.signIn("succeeded");
 
   if (user.status === "pending_deletion") {
     return await signInCancellingDeletion(deps, user, meta, now);
