@@ -46,6 +46,8 @@ export interface Config {
   logLevel: "debug" | "info" | "error";
   /** When set, `/metrics` answers only a request bearing this token. */
   metricsToken: string | undefined;
+  /** How long a SIGTERM waits for requests and jobs in progress before exiting anyway. */
+  shutdownTimeoutSeconds: number;
 }
 
 const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
@@ -87,6 +89,7 @@ const envSchema = z.object({
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["debug", "info", "error"]).default("info"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  SHUTDOWN_TIMEOUT: int(1, 300).default(10),
 });
 
 /** Raised when the environment holds a bad value; the message names the variable. */
@@ -144,5 +147,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logRequests: e.LOG_REQUESTS,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
   };
 }

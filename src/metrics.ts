@@ -7,6 +7,8 @@ export interface Metrics {
   signIn(outcome: "succeeded" | "failed"): void;
   /** One scheduled or CLI run of a job, and whether it threw. */
   jobRun(job: string, outcome: "succeeded" | "failed"): void;
+  /** An HTTP request arrived; `request()` records its answer (the two keep the in-flight gauge). */
+  requestStarted(): void;
   /**
    * One answered HTTP request. `route` is the route's template (`/api/v1/users/me/sessions/{id}`),
    * never the raw path, so the number of series stays bounded.
@@ -22,6 +24,7 @@ export interface Metrics {
 export const noMetrics: Metrics = {
   signIn: () => {},
   jobRun: () => {},
+  requestStarted: () => {},
   request: () => {},
   render: () => Promise.resolve(""),
   contentType: "text/plain; version=0.0.4; charset=utf-8",

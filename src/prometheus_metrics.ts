@@ -57,6 +57,15 @@ export function prometheusMetrics(options: { db: Db; clock: Clock }): Metrics {
     help: "Age of the oldest message waiting to be sent (0 when none waits)",
     registers,
   });
+  let inFlight = 0;
+  new Gauge({
+    name: "vestibule_http_requests_in_flight",
+    help: "HTTP requests being answered now (a scrape counts itself)",
+    registers,
+    collect() {
+      this.set(inFlight);
+    },
+  });
   for (const outcome of ["succeeded", "failed"]) signIns.labels(outcome).inc(0);
   const signInSeries = { succeeded: signIns.labels("succeeded"), failed: signIns.labels("failed") };
 
@@ -81,7 +90,11 @@ export function prometheusMetrics(options: { db: Db; clock: Clock }): Metrics {
   return {
     signIn: (outcome) => signInSeries[outcome].inc(),
     jobRun: (job, outcome) => jobRuns.labels(job, outcome).inc(),
+    requestStarted: () => {
+      inFlight++;
+    },
     request(method, route, status, seconds) {
+      inFlight--;
       const found = seriesOf(method, route, status);
       found.duration.observe(seconds);
       found.refused?.inc();

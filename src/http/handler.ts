@@ -89,6 +89,7 @@ export function createHandler(deps: Deps): Handler {
 
   return async (request, info) => {
     const started = performance.now();
+    deps.metrics.requestStarted();
     const requestId = requestIdOf(request.headers.get("x-request-id"));
     const url = new URL(request.url);
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : null;
