@@ -34,7 +34,12 @@ async function main(): Promise<void> {
       });
       Deno.exit(1);
     }, timeout * 1000);
-    await server.shutdown();
+    try {
+      await server.shutdown();
+    } catch (error) {
+      log.error({ msg: "shutdown failed", error: String(error) });
+      Deno.exit(1);
+    }
     clearTimeout(timer);
     log.info({ msg: "stopped" });
     Deno.exit(0);
