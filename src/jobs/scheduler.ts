@@ -67,7 +67,9 @@ async function runJob(deps: Deps, job: Job): Promise<void> {
     const result = await job.run(deps);
     deps.metrics.jobRun(job.name, "succeeded");
     const idle = Object.values(result).every((count) => count === 0);
-    (idle ? deps.log.debug : deps.log.info)({ msg: "job finished", job: job.name, ...result });
+    const entry = { msg: "job finished", job: job.name, ...result };
+    if (idle) deps.log.debug(entry);
+    else deps.log.info(entry);
   } catch (error) {
     deps.metrics.jobRun(job.name, "failed");
     deps.log.error({ msg: "job failed", job: job.name, error: String(error) });
