@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runCli } from "../src/cli.ts";
+import { denoEnv } from "./helpers/subprocess_server.ts";
 import { startTestServer } from "./helpers/test_server.ts";
 
 Deno.test("cli promote-admin and backup work beside a running server", async () => {
@@ -52,7 +53,7 @@ async function cli(args: string[], env: Record<string, string>, cwd?: string) {
     args: ["run", "--allow-all", new URL("../src/cli.ts", import.meta.url).pathname, ...args],
     cwd,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", ...env },
+    env: { ...denoEnv(), ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { sql } from "kysely";
 import { startTestServer } from "./helpers/test_server.ts";
 import { TextLineStream } from "./helpers/text_lines.ts";
+import { denoEnv } from "./helpers/subprocess_server.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -91,7 +92,8 @@ Deno.test("the image leaves the development-only packages out, and the list of t
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", "src/main.ts"],
       cwd: build,
-      env: { DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_REQUESTS: "false" },
+      clearEnv: true,
+      env: { ...denoEnv(), DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_REQUESTS: "false" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();

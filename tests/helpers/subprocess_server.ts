@@ -19,11 +19,12 @@ const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
  * only `env` and the variables Deno needs.
  */
 export function spawnServer(env: Record<string, string>, cwd?: string): ServerProcess {
+  const ownCwd = cwd === undefined ? Deno.makeTempDirSync({ prefix: "vestibule-cwd-" }) : undefined;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MAIN],
-    cwd: cwd ?? Deno.makeTempDirSync({ prefix: "vestibule-cwd-" }),
+    cwd: cwd ?? ownCwd,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", ...env },
+    env: { ...denoEnv(), ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -58,7 +59,11 @@ export function spawnServer(env: Record<string, string>, cwd?: string): ServerPr
     read(child.stdout, stdout, true),
     read(child.stderr, stderr, false),
   ]);
-  const exited = reading.then(() => child.status);
+  const exited = reading.then(async () => {
+    const status = await child.status;
+    if (ownCwd !== undefined) await Deno.remove(ownCwd, { recursive: true });
+    return status;
+  });
   return {
     child,
     stdout,
@@ -79,4 +84,17 @@ export function spawnServer(env: Record<string, string>, cwd?: string): ServerPr
     },
     exited,
   };
+}
+
+/**
+ * What a child Deno needs from this environment and nothing else (so no `.env` setting or
+ * variable of the developer's leaks into a test): the path, home and Deno's cache location.
+ */
+export function denoEnv(): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "DENO_NO_UPDATE_CHECK"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
 }
