@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runCli } from "../src/cli.ts";
-import { denoEnv } from "./helpers/subprocess_server.ts";
+import { DENO_DIAGNOSTIC, denoEnv } from "./helpers/subprocess_server.ts";
 import { startTestServer } from "./helpers/test_server.ts";
 
 Deno.test("cli promote-admin and backup work beside a running server", async () => {
@@ -50,14 +50,21 @@ Deno.test("cli promote-admin and backup work beside a running server", async () 
 /** Runs `deno run src/cli.ts <args>` in `cwd` with only `env`; returns its exit code and output. */
 async function cli(args: string[], env: Record<string, string>, cwd?: string) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("../src/cli.ts", import.meta.url).pathname, ...args],
+    args: [
+      "run",
+      "--quiet",
+      "--allow-all",
+      new URL("../src/cli.ts", import.meta.url).pathname,
+      ...args,
+    ],
     cwd,
     clearEnv: true,
     env: { ...denoEnv(), ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const decode = (bytes: Uint8Array) =>
+    new TextDecoder().decode(bytes).split("\n").filter((l) => !DENO_DIAGNOSTIC.test(l)).join("\n");
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 

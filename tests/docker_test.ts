@@ -90,7 +90,7 @@ Deno.test("the image leaves the development-only packages out, and the list of t
     // The pruned build starts, serves and stops.
     const dataDir = `${build}/data`;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "src/main.ts"],
+      args: ["run", "--quiet", "--allow-all", "src/main.ts"],
       cwd: build,
       clearEnv: true,
       env: { ...denoEnv(), DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_REQUESTS: "false" },

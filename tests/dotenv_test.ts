@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { loadConfig } from "../src/config.ts";
 import { environment, parseDotEnv } from "../src/dotenv.ts";
 
 Deno.test("parseDotEnv() reads KEY=VALUE lines with quotes, comments and export", () => {
@@ -39,4 +40,12 @@ Deno.test("environment() layers the real environment over .env, and works withou
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test(".env.example, copied to .env, is a valid configuration", () => {
+  const text = Deno.readTextFileSync(new URL("../.env.example", import.meta.url));
+  const config = loadConfig(parseDotEnv(text));
+  assert.equal(config.port, 8000);
+  assert.equal(config.mailFrom, "Vestibule <no-reply@localhost>");
+  assert.equal(config.logLevel, "info");
 });

@@ -15,13 +15,19 @@ export interface ServerProcess {
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 /**
+ * Deno's own notice when another process holds the `node_modules` lock (tests run in parallel);
+ * it is not the program's output, and `--quiet` does not always silence it.
+ */
+export const DENO_DIAGNOSTIC = /waiting for file lock/;
+
+/**
  * Starts `src/main.ts` in `cwd` (default: a fresh temporary directory, so no `.env` is read) with
  * only `env` and the variables Deno needs.
  */
 export function spawnServer(env: Record<string, string>, cwd?: string): ServerProcess {
   const ownCwd = cwd === undefined ? Deno.makeTempDirSync({ prefix: "vestibule-cwd-" }) : undefined;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
+    args: ["run", "--quiet", "--allow-all", MAIN],
     cwd: cwd ?? ownCwd,
     clearEnv: true,
     env: { ...denoEnv(), ...env },
@@ -39,6 +45,7 @@ export function spawnServer(env: Record<string, string>, cwd?: string): ServerPr
     for await (
       const line of stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream())
     ) {
+      if (DENO_DIAGNOSTIC.test(line)) continue;
       into.push(line);
       if (!json) continue;
       let entry: Record<string, unknown>;
