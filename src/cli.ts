@@ -1,8 +1,9 @@
 import { sql } from "kysely";
 import { loadConfig } from "./config.ts";
 import { type Db, openDatabase } from "./data/database.ts";
-import { migrateToLatest } from "./data/migrate.ts";
+import { migrateToLatest, migrationStatus } from "./data/migrate.ts";
 import { closeDeps, createDeps } from "./deps.ts";
+import { environment } from "./dotenv.ts";
 import { jobs } from "./jobs/jobs.ts";
 
 const usage = `Usage: deno task cli <command>
@@ -10,7 +11,20 @@ const usage = `Usage: deno task cli <command>
 Commands:
   promote-admin <email>   give the member with this email the admin role
   backup <file>           write a consistent copy of the live database to <file>
-  run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}`;
+  run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}
+  migrate status          list each migration, applied (with when) or pending; applies none
+  migrate up              apply the pending migrations (the server also does this at start)
+  help, --help, -h        show this help
+
+Configuration comes from the environment and, when present, ./.env (the environment wins).`;
+
+/** Each command, with the arguments it takes. */
+const commands: Record<string, string[]> = {
+  "promote-admin": ["<email>"],
+  backup: ["<file>"],
+  "run-job": ["<name>"],
+  migrate: ["status|up"],
+};
 
 /** Gives the member the admin role; returns false when no member has that email. */
 export async function promoteAdmin(db: Db, email: string, now: Date): Promise<boolean> {
@@ -29,17 +43,39 @@ export async function backup(db: Db, file: string): Promise<void> {
   await sql`VACUUM INTO ${file}`.execute(db);
 }
 
-/** Runs one command; returns the process exit code. */
-export async function runCli(args: string[], env = Deno.env.toObject()): Promise<number> {
-  const [command, argument] = args;
-  if (command === undefined || argument === undefined || args.length !== 2) {
+/**
+ * Runs one command; returns the process exit code: 0 done, 1 failed (the reason printed on one
+ * line), 2 unknown command or wrong arguments (with the usage). `help` prints the usage, exit 0.
+ */
+export async function runCli(args: string[], env = environment()): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === "help" || command === "--help" || command === "-h") {
+    console.log(usage);
+    return 0;
+  }
+  if (command === undefined) {
     console.error(usage);
+    return 2;
+  }
+  const expected = commands[command];
+  if (!Object.hasOwn(commands, command)) {
+    console.error(`Unknown command: ${command}\n\n${usage}`);
+    return 2;
+  }
+  if (rest.length !== expected.length) {
+    console.error(`Usage: deno task cli ${command} ${expected.join(" ")}\n\n${usage}`);
+    return 2;
+  }
+  const [argument] = rest;
+  if (command === "migrate" && argument !== "status" && argument !== "up") {
+    console.error(`Unknown migrate command: ${argument} (status or up)`);
     return 2;
   }
   const config = loadConfig(env);
   if (command === "run-job") return await runJob(config, argument);
   const db = openDatabase(config.databasePath);
   try {
+    if (command === "migrate") return await migrate(db, argument as "status" | "up");
     await migrateToLatest(db);
     switch (command) {
       case "promote-admin":
@@ -49,7 +85,7 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
         }
         console.log(`${argument} is now an admin`);
         return 0;
-      case "backup":
+      default: // backup
         try {
           await Deno.lstat(argument);
           console.error(`${argument} already exists; choose a new file`);
@@ -58,13 +94,27 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
         await backup(db, argument);
         console.log(`Database copied to ${argument}`);
         return 0;
-      default:
-        console.error(`Unknown command: ${command}\n\n${usage}`);
-        return 2;
     }
   } finally {
     await db.destroy();
   }
+}
+
+/** `migrate status` lists every migration and its state; `migrate up` applies the pending ones. */
+async function migrate(db: Db, action: "status" | "up"): Promise<number> {
+  const before = await migrationStatus(db);
+  if (action === "status") {
+    for (const { name, appliedAt } of before) {
+      console.log(appliedAt === null ? `pending  ${name}` : `applied  ${name}  (${appliedAt})`);
+    }
+    const pending = before.filter((m) => m.appliedAt === null).length;
+    console.log(pending === 0 ? "Up to date" : `${pending} pending; run: deno task cli migrate up`);
+    return 0;
+  }
+  await migrateToLatest(db);
+  const applied = before.filter((m) => m.appliedAt === null).map((m) => m.name);
+  console.log(applied.length === 0 ? "Up to date" : `Applied: ${applied.join(", ")}`);
+  return 0;
 }
 
 async function runJob(config: ReturnType<typeof loadConfig>, name: string): Promise<number> {
@@ -83,4 +133,13 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
   }
 }
 
-if (import.meta.main) Deno.exit(await runCli(Deno.args));
+if (import.meta.main) {
+  try {
+    Deno.exit(await runCli(Deno.args));
+  } catch (error) {
+    // One line naming the cause (a bad variable, an unreadable database), never a stack trace.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.replace(/\s*\n\s*/g, " "));
+    Deno.exit(1);
+  }
+}

@@ -58,6 +58,12 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** The app redirect URIs allowed to receive authorization codes (`OAUTH_REDIRECT_URIS`). */
   oauthRedirectUris: string[];
+  /** Lines below this level are not written (`LOG_LEVEL`). */
+  logLevel: "debug" | "info" | "error";
+  /** When set, `/metrics` answers only a request bearing this token. */
+  metricsToken: string | undefined;
+  /** How long a SIGTERM waits for requests and jobs in progress before exiting anyway. */
+  shutdownTimeoutSeconds: number;
 }
 
 /** The OpenID Connect client's settings. */
@@ -154,6 +160,9 @@ const envSchema = z.object({
   OAUTH_REDIRECT_URIS: z.string().default("").transform((value) =>
     value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
   ).pipe(z.array(redirectUri)),
+  LOG_LEVEL: z.enum(["debug", "info", "error"]).default("info"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  SHUTDOWN_TIMEOUT: int(1, 300).default(10),
 }).superRefine((env, ctx) => {
   if ((env.GOOGLE_CLIENT_ID === undefined) !== (env.GOOGLE_CLIENT_SECRET === undefined)) {
     ctx.addIssue({
@@ -234,5 +243,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       issuer: e.GOOGLE_ISSUER.replace(/\/+$/, ""),
     },
     oauthRedirectUris: e.OAUTH_REDIRECT_URIS,
+    logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
   };
 }

@@ -8,8 +8,10 @@ import { type CommitThread, commitThread } from "./data/commit_thread.ts";
 import { databaseFileOf, type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { type ImageProcessor, imageWorkerPool } from "./images/pool.ts";
-import { jsonLogger, type Logger } from "./log.ts";
+import { createJsonLogger, type Logger } from "./log.ts";
 import { Outbox } from "./mail/outbox.ts";
+import type { Metrics } from "./metrics.ts";
+import { prometheusMetrics } from "./prometheus_metrics.ts";
 import { fileTransport, type MailTransport, smtpTransport } from "./mail/transport.ts";
 import { AccessTokens } from "./services/access_tokens.ts";
 import { type OidcClient, oidcClient } from "./services/oidc_client.ts";
@@ -35,6 +37,8 @@ export interface Deps {
   images: ImageProcessor;
   /** Sign in with an OpenID provider; `undefined` unless `GOOGLE_CLIENT_ID` is set. */
   oidc: OidcClient | undefined;
+  /** Counters for `/metrics`; services record through it without seeing the metrics library. */
+  metrics: Metrics;
 }
 
 /**
@@ -49,7 +53,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   if (file === undefined) throw new Error("the database must be a file opened by openDatabase()");
   const secret = loadServerSecret(config);
   const clock = overrides.clock ?? systemClock;
-  const log = overrides.log ?? jsonLogger;
+  const log = overrides.log ?? createJsonLogger(config.logLevel);
   const background = overrides.background ?? new Background(log);
   const mailTransport = overrides.mailTransport ??
     (config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(join(config.dataDir, "mail")));
@@ -68,6 +72,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     uploads: overrides.uploads ?? new UploadStore(config.uploadDir),
     images: overrides.images ?? imageWorkerPool({ timeoutMs: config.imageTimeoutMs }),
     oidc: "oidc" in overrides ? overrides.oidc : config.oidc && oidcClient(config.oidc),
+    metrics: overrides.metrics ?? prometheusMetrics({ db, clock }),
     outbox: overrides.outbox ?? new Outbox({
       db,
       clock,

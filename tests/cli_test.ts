@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runCli } from "../src/cli.ts";
+import { DENO_DIAGNOSTIC, denoEnv } from "./helpers/subprocess_server.ts";
 import { startTestServer } from "./helpers/test_server.ts";
 
 Deno.test("cli promote-admin and backup work beside a running server", async () => {
@@ -43,5 +44,87 @@ Deno.test("cli promote-admin and backup work beside a running server", async () 
     assert.equal(await runCli(["run-job", "no-such-job"], env), 2);
   } finally {
     await server.close();
+  }
+});
+
+/** Runs `deno run src/cli.ts <args>` in `cwd` with only `env`; returns its exit code and output. */
+async function cli(args: string[], env: Record<string, string>, cwd?: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-all",
+      new URL("../src/cli.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    cwd,
+    clearEnv: true,
+    env: { ...denoEnv(), ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) =>
+    new TextDecoder().decode(bytes).split("\n").filter((l) => !DENO_DIAGNOSTIC.test(l)).join("\n");
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("cli --help exits 0 with the usage; an unknown command says it is unknown and exits 2", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    for (const flag of ["--help", "-h", "help"]) {
+      const help = await cli([flag], { DATA_DIR: dataDir });
+      assert.equal(help.code, 0, flag);
+      assert.match(help.stdout, /^Usage: deno task cli <command>/);
+      assert.match(help.stdout, /migrate status/);
+      assert.equal(help.stderr, "");
+    }
+    const unknown = await cli(["frobnicate"], { DATA_DIR: dataDir });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^Unknown command: frobnicate\n/);
+    const wrongArity = await cli(["promote-admin"], { DATA_DIR: dataDir });
+    assert.equal(wrongArity.code, 2);
+    assert.match(wrongArity.stderr, /^Usage: deno task cli promote-admin <email>/);
+    const badConfig = await cli(["migrate", "status"], { DATA_DIR: dataDir, PORT: "x" });
+    assert.equal(badConfig.code, 1);
+    assert.match(badConfig.stderr, /^Invalid configuration: PORT: [^\n]*\n$/, "one line");
+    assert.deepEqual([...Deno.readDirSync(dataDir)], [], "nothing created");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("cli migrate status lists each migration applied or pending without applying; migrate up applies them", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    // DATA_DIR from ./.env: the CLI reads it as the server does.
+    await Deno.writeTextFile(`${cwd}/.env`, "DATA_DIR=./db-here\n");
+    await Deno.mkdir(`${cwd}/db-here`);
+    const fresh = await cli(["migrate", "status"], {}, cwd);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.deepEqual(fresh.stdout.trim().split("\n"), [
+      "pending  2026_11_23_0001_accounts",
+      "pending  2026_11_23_0002_email",
+      "pending  2026_11_23_0003_credits",
+      "3 pending; run: deno task cli migrate up",
+    ]);
+    const again = await cli(["migrate", "status"], {}, cwd);
+    assert.match(again.stdout, /^3 pending/m, "status applied nothing");
+
+    const up = await cli(["migrate", "up"], {}, cwd);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(
+      up.stdout.trim(),
+      "Applied: 2026_11_23_0001_accounts, 2026_11_23_0002_email, 2026_11_23_0003_credits",
+    );
+    const after = (await cli(["migrate", "status"], {}, cwd)).stdout.trim().split("\n");
+    assert.equal(after.length, 4);
+    for (const line of after.slice(0, 3)) {
+      assert.match(line, /^applied {2}2026_11_23_000\d_\w+ {2}\(/);
+    }
+    assert.equal(after[3], "Up to date");
+    assert.equal((await cli(["migrate", "up"], {}, cwd)).stdout.trim(), "Up to date");
+    assert.equal((await cli(["migrate", "sideways"], {}, cwd)).code, 2);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
   }
 });

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import * as accounts from "../../db/migrations/2026_11_23_0001_accounts.ts";
 import * as email from "../../db/migrations/2026_11_23_0002_email.ts";
@@ -29,4 +30,31 @@ export async function migrateToLatest(db: Db): Promise<void> {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`Migration ${failed} failed: ${error}`);
   }
+}
+
+/** One migration this build knows, and when it was applied (`null`: pending). */
+export interface MigrationState {
+  name: string;
+  appliedAt: string | null;
+}
+
+/**
+ * Every migration this build knows, in order, each with when it was applied; writes nothing (a
+ * database never migrated has every migration pending).
+ * @throws {Error} when the database does not answer
+ */
+export async function migrationStatus(db: Db): Promise<MigrationState[]> {
+  await sql`select 1`.execute(db);
+  let applied = new Map<string, string>();
+  try {
+    const { rows } = await sql<{ name: string; timestamp: string }>`
+      select name, timestamp from kysely_migration`.execute(db);
+    applied = new Map(rows.map((row) => [row.name, String(row.timestamp)]));
+  } catch {
+    // No migration table yet: nothing was ever applied.
+  }
+  return Object.keys(migrations).sort().map((name) => ({
+    name,
+    appliedAt: applied.get(name) ?? null,
+  }));
 }

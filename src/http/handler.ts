@@ -13,6 +13,7 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { isLinkPage, serveLinkPage } from "./pages.ts";
 import { createCors } from "./cors.ts";
 import { isDocsPath, serveDocs } from "./docs.ts";
+import { readiness, requestIdOf, routeLabeler, serveMetrics } from "./operations.ts";
 import { errorResponse, json, jsonText, secureJson } from "./responses.ts";
 import { createRestHandler, unhandled } from "./rest.ts";
 
@@ -36,6 +37,18 @@ export function createHandler(deps: Deps): Handler {
   });
   const openApiJson = JSON.stringify(buildOpenApiDocument(appRouter, customPaths, edgePaths));
   const cors = createCors(deps.config.corsOrigins);
+  const operationPaths = new Set([
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/oauth-authorization-server",
+  ]);
+  const labels = routeLabeler(
+    Object.keys(appRouter._def.procedures),
+    (path) =>
+      operationPaths.has(path) || isLinkPage(path) || isDocsPath(path) ||
+      path === "/openapi.json" || path === `${REST_PREFIX}/openapi.json`,
+  );
 
   async function route(request: Request, url: URL, ctx: Context): Promise<Response> {
     const path = url.pathname;
@@ -51,6 +64,8 @@ export function createHandler(deps: Deps): Handler {
     if (path === "/.well-known/oauth-authorization-server" && request.method === "GET") {
       return serveAuthorizationServerMetadata(deps.config);
     }
+    if (path === "/readyz") return await readiness(deps);
+    if (path === "/metrics") return await serveMetrics(request, deps);
     if (isLinkPage(path)) return await serveLinkPage(request, url, ctx, deps.config);
     if (isDocsPath(path)) return await serveDocs(request, path, deps.config);
     return errorResponse(describeError(new DomainError("NOT_FOUND")));
@@ -93,7 +108,8 @@ export function createHandler(deps: Deps): Handler {
 
   return async (request, info) => {
     const started = performance.now();
-    const requestId = crypto.randomUUID();
+    deps.metrics.requestStarted();
+    const requestId = requestIdOf(request.headers.get("x-request-id"));
     const url = new URL(request.url);
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : null;
     const ctx = createContextInner(deps, {
@@ -115,13 +131,20 @@ export function createHandler(deps: Deps): Handler {
     }
     response.headers.set("x-request-id", requestId);
     if (corsCovered) cors.apply(request.headers.get("origin"), response);
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.request(
+      labels.method(request.method),
+      labels.route(url.pathname, ctx.route),
+      response.status,
+      seconds,
+    );
     if (deps.config.logRequests) {
       deps.log.info({
         msg: "request",
         method: request.method,
         path: url.pathname,
         status: response.status,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        duration_ms: Math.round(seconds * 100_000) / 100,
         request_id: requestId,
       });
     }

@@ -100,12 +100,18 @@ export function createRestHandler(
 
   function dispatch(request: Request, path: string, url: URL, ctx: Context): Promise<Response> {
     const route = exact.get(`${request.method} ${path}`);
-    if (route !== undefined) return route.invoke(request, {}, url, ctx);
+    if (route !== undefined) {
+      ctx.route = route.template;
+      return route.invoke(request, {}, url, ctx);
+    }
     const allowed = [...exactPaths.get(path) ?? []];
     for (const candidate of templated) {
       const params = matchParams(candidate, path);
       if (params === null) continue;
-      if (candidate.method === request.method) return candidate.invoke(request, params, url, ctx);
+      if (candidate.method === request.method) {
+        ctx.route = candidate.template;
+        return candidate.invoke(request, params, url, ctx);
+      }
       allowed.push(candidate.method);
     }
     if (allowed.length > 0) throw new MethodNotAllowed(allowed);

@@ -15,26 +15,63 @@ export interface Scheduler {
 }
 
 /**
- * Starts every job on its schedule in this process with croner. `protect: true` means a run that
- * is still going when the next one is due makes that one skip, so runs never overlap.
+ * What fires a job: calls `fire` whenever `job` is due, until the returned function is called.
+ * The default is croner; tests pass one that fires when they say so.
  */
-export function startScheduler(deps: Deps, jobs: readonly Job[]): Scheduler {
-  const running = new Set<Promise<unknown>>();
-  const crons = jobs.map((job) =>
-    new Cron(job.schedule, { name: job.name, protect: true, catch: true }, async () => {
-      const run = job.run(deps).then(
-        (result) => deps.log.info({ msg: "job finished", job: job.name, ...result }),
-        (error) => deps.log.error({ msg: "job failed", job: job.name, error: String(error) }),
-      );
-      running.add(run);
-      await run;
-      running.delete(run);
+export type Trigger = (job: Job, fire: () => Promise<void>) => () => void;
+
+/** croner, in this process: a job's `schedule` is its cron pattern, seconds first. */
+export const cronTrigger: Trigger = (job, fire) => {
+  const cron = new Cron(job.schedule, { name: job.name, protect: true, catch: true }, fire);
+  return () => cron.stop();
+};
+
+/**
+ * Starts every job on its schedule. A job whose previous run is still going when it is due again
+ * skips that turn, so runs of one job never overlap. Each run is counted (`deps.metrics`) and
+ * logged: at info when it did something (any count in its result is non-zero) or failed, at
+ * debug when it found nothing to do, so an idle server stays quiet.
+ */
+export function startScheduler(
+  deps: Deps,
+  jobs: readonly Job[],
+  trigger: Trigger = cronTrigger,
+): Scheduler {
+  const running = new Map<string, Promise<void>>();
+  const stops = jobs.map((job) =>
+    trigger(job, async () => {
+      if (running.has(job.name)) {
+        deps.log.debug({ msg: "job skipped: previous run still going", job: job.name });
+        return;
+      }
+      const run = runJob(deps, job);
+      running.set(job.name, run);
+      try {
+        await run;
+      } finally {
+        running.delete(job.name);
+      }
     })
   );
   return {
     stop: async () => {
-      for (const cron of crons) cron.stop();
-      await Promise.all(running);
+      for (const stop of stops) stop();
+      await Promise.all(running.values());
     },
   };
+}
+
+/** Runs `job` once, counts and logs the outcome; never throws. */
+async function runJob(deps: Deps, job: Job): Promise<void> {
+  try {
+    const result = await job.run(deps);
+    deps.metrics.jobRun(job.name, "succeeded");
+    const idle = Object.values(result).every((count) => count === 0);
+    const entry = { msg: "job finished", job: job.name, ...result };
+    if (idle) deps.log.debug(entry);
+    else deps.log.info(entry);
+  } catch (error) {
+    deps.metrics.jobRun(job.name, "failed");
+    deps.log.error({ msg: "job failed", job: job.name, error: String(error) });
+  }
 }

@@ -120,6 +120,7 @@ export async function login(
   // Sign-ins come at Argon2's pace, under load or attack: their writes commit off the event loop.
   if (user === undefined || !valid || purgeDue) {
     await recordPasswordFailure(deps, account, meta, now);
+    deps.metrics.signIn("failed");
     await deps.commits.commit([
       auditWrite(deps.db, "sign_in.failed", user?.id ?? null, meta, now, {
         reason: user === undefined
@@ -134,6 +135,7 @@ export async function login(
     throw new DomainError("INVALID_CREDENTIALS");
   }
   await recordPasswordSuccess(deps, account, meta);
+  deps.metrics.signIn("succeeded");
 
   if (user.status === "pending_deletion") {
     return await signInCancellingDeletion(deps, user, meta, now);

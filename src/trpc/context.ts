@@ -8,6 +8,8 @@ export interface Context {
   /** The raw `Authorization` header, checked only by procedures that need a member. */
   authorization: string | null;
   requestId: string;
+  /** The template of the REST route that matched (`/users/me`), set by the edge for metrics. */
+  route?: string;
 }
 
 /** Builds a context without HTTP, for the edge and for tests calling `createCaller`. */
@@ -20,5 +22,6 @@ export function createContextInner(
     meta: request.meta ?? { ip: null, userAgent: null },
     authorization: request.authorization ?? null,
     requestId: request.requestId ?? crypto.randomUUID(),
+    route: undefined, // always present, so every context has the same shape
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { commitThread } from "../../src/data/commit_thread.ts";
-import { openDatabase } from "../../src/data/database.ts";
+import { DatabaseSync } from "node:sqlite";
+import { databaseFileOf, openDatabase } from "../../src/data/database.ts";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { isUniqueViolation } from "../../src/data/users.ts";
 import { pragma, userRow } from "../helpers/database.ts";
@@ -71,15 +72,24 @@ Deno.test("CommitThread commits a batch on its own connection, all of it or none
 Deno.test("a transaction on the serving connection is never failed by a commit from the CommitThread", async () => {
   await using f = await fixture();
   await f.commits.commit([event(f.db, "warm-up")]); // the Worker is started and ready
+  const file = databaseFileOf(f.db)!;
 
   // The transaction reads, then lets the CommitThread try to commit, then writes. Had it not
-  // taken the write lock at BEGIN, that commit would land in between and its write would fail
-  // with SQLITE_BUSY (its snapshot is stale); instead the batch waits for it.
+  // taken the write lock at BEGIN, that commit could land in between and its write would fail
+  // with SQLITE_BUSY (its snapshot is stale). The synchronisation point is the lock itself: while
+  // the transaction is open, a third connection that will not wait is refused the write lock,
+  // so the batch cannot commit before the transaction does, however soon its Worker gets there.
   let batch: Promise<unknown> | undefined;
   await f.db.transaction().execute(async (trx) => {
     const seen = await trx.selectFrom("audit_events").select("event").execute();
     batch = f.commits.commit([event(f.db, "from the commit thread")]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const probe = new DatabaseSync(file);
+    try {
+      probe.exec("PRAGMA busy_timeout = 0");
+      assert.throws(() => probe.exec("BEGIN IMMEDIATE"), /locked|busy/i, "the write lock is held");
+    } finally {
+      probe.close();
+    }
     await event(trx, `after seeing ${seen.length}`).execute();
   });
   await batch;

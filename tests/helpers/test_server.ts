@@ -57,6 +57,7 @@ export async function startTestServer(
   const clock = manualClock(new Date("2026-11-23T10:00:00.000Z"));
   const logs: Record<string, unknown>[] = [];
   const log: Logger = {
+    debug: (f) => logs.push({ ...f, level: "debug" }),
     info: (f) => logs.push(f),
     error: (f) => logs.push({ ...f, level: "error" }),
   };
