@@ -872,7 +872,7 @@ export interface components {
              * @description Stable: programs branch on it; its meaning never changes.
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "SAME_PASSWORD" | "SAME_EMAIL" | "ALREADY_VERIFIED" | "INVALID_VERIFICATION_TOKEN" | "INVALID_RESET_TOKEN" | "INVALID_CANCELLATION_TOKEN" | "INVALID_REVERT_TOKEN" | "REVERT_ADDRESS_TAKEN" | "NO_FILE" | "FILE_TOO_LARGE" | "UNSUPPORTED_IMAGE_TYPE" | "IMAGE_TOO_LARGE" | "IMAGE_UNREADABLE" | "IMAGE_TIMEOUT" | "MALFORMED_MULTIPART" | "NOT_MULTIPART" | "INSUFFICIENT_CREDITS" | "INVALID_JOB_TRANSITION" | "INVALID_DATE_RANGE" | "INVALID_REDIRECT_URI" | "PASSWORD_NOT_SET" | "LAST_SIGN_IN_METHOD" | "INVALID_OAUTH_STATE" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_ACCESS_TOKEN" | "CURRENT_PASSWORD_INCORRECT" | "INVALID_PASSWORD" | "RECENT_SIGN_IN_REQUIRED" | "FORBIDDEN" | "NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "JOB_NOT_FOUND" | "IDENTITY_NOT_FOUND" | "OAUTH_NOT_CONFIGURED" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "OAUTH_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "SAME_PASSWORD" | "SAME_EMAIL" | "ALREADY_VERIFIED" | "INVALID_VERIFICATION_TOKEN" | "INVALID_RESET_TOKEN" | "INVALID_CANCELLATION_TOKEN" | "INVALID_REVERT_TOKEN" | "REVERT_ADDRESS_TAKEN" | "NO_FILE" | "FILE_TOO_LARGE" | "UNSUPPORTED_IMAGE_TYPE" | "IMAGE_TOO_LARGE" | "IMAGE_UNREADABLE" | "IMAGE_TIMEOUT" | "MALFORMED_MULTIPART" | "NOT_MULTIPART" | "INSUFFICIENT_CREDITS" | "INVALID_JOB_TRANSITION" | "INVALID_DATE_RANGE" | "INVALID_REDIRECT_URI" | "INVALID_REQUEST" | "INVALID_GRANT" | "UNSUPPORTED_GRANT_TYPE" | "PASSWORD_NOT_SET" | "LAST_SIGN_IN_METHOD" | "INVALID_OAUTH_STATE" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_ACCESS_TOKEN" | "CURRENT_PASSWORD_INCORRECT" | "INVALID_PASSWORD" | "RECENT_SIGN_IN_REQUIRED" | "FORBIDDEN" | "NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "JOB_NOT_FOUND" | "IDENTITY_NOT_FOUND" | "OAUTH_NOT_CONFIGURED" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "OAUTH_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description On validation failures: every field at fault; `detail` repeats the first. */
             errors?: {
                 field: string;
@@ -2147,6 +2147,7 @@ export interface operations {
             };
             /**
              * @description - `MALFORMED_MULTIPART`: The multipart/form-data body cannot be parsed
+             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
              *     - `NO_FILE`: The form has no `file` part, or it is empty
              *     - `FILE_TOO_LARGE`: The upload is over 5 MB
              *     - `UNSUPPORTED_IMAGE_TYPE`: The file is not a JPEG, PNG or WebP image
@@ -2995,18 +2996,17 @@ export interface operations {
                     "application/json": components["schemas"]["SignedIn"];
                 };
             };
-            /** @description invalid_request, invalid_grant, unsupported_grant_type */
+            /**
+             * @description - `INVALID_REQUEST`: OAuth `invalid_request`: a parameter is missing, repeated or malformed
+             *     - `INVALID_GRANT`: OAuth `invalid_grant`: the code is unknown, expired or used, or `code_verifier` or `redirect_uri` does not match it
+             *     - `UNSUPPORTED_GRANT_TYPE`: OAuth `unsupported_grant_type`: only `authorization_code` is supported
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: string;
-                        error_description: string;
-                        detail: string;
-                        code: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

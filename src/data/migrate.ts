@@ -18,6 +18,9 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_0005_revert_email_change": revertEmailChange,
 };
 
+/** The names of every migration, in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
 /**

@@ -334,23 +334,8 @@ export const oauthOpenApi: Record<string, unknown> = {
             "application/json": { schema: { $ref: "#/components/schemas/SignedIn" } },
           },
         },
-        "400": {
-          description: "invalid_request, invalid_grant, unsupported_grant_type",
-          content: {
-            "application/json": {
-              schema: {
-                type: "object" as const,
-                required: ["error", "error_description", "detail", "code"],
-                properties: {
-                  error: { type: "string" as const },
-                  error_description: { type: "string" as const },
-                  detail: { type: "string" as const },
-                  code: { type: "string" as const },
-                },
-              },
-            },
-          },
-        },
+        // Each body also carries RFC 6749's `error` and `error_description` (see above).
+        ...edgeErrorResponses(["INVALID_REQUEST", "INVALID_GRANT", "UNSUPPORTED_GRANT_TYPE"]),
       },
     },
   },

@@ -46,6 +46,13 @@ export function validationProbes(pathParams: string[]): Record<string, string>[]
   return [{ ...params }, { ...UNKNOWN_FIELD_PROBE, ...params }];
 }
 
+/** `fields` as a multipart form, as the REST edge hands a multipart body to its procedure. */
+export function formOf(fields: Record<string, string>): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return form;
+}
+
 /**
  * The `detail` a procedure answers to the first probe its input schema refuses, with the probe;
  * `undefined` when it takes no input or accepts every probe. This is what the server answers:
@@ -57,8 +64,12 @@ export function validationExample(
 ): { input: Record<string, string>; detail: string } | undefined {
   const parser = (procedure._def.inputs as { safeParse?: (v: unknown) => unknown }[])[0];
   if (parser?.safeParse === undefined) return undefined;
-  for (const input of validationProbes(pathParams)) {
-    const result = parser.safeParse(input) as {
+  // An input that takes an empty form is a multipart body: probe it with a form.
+  const takesForm = (parser.safeParse(new FormData()) as { success: boolean }).success;
+  const probes = takesForm ? [UNKNOWN_FIELD_PROBE] : validationProbes(pathParams);
+  for (const input of probes) {
+    const candidate = takesForm ? formOf(input) : input;
+    const result = parser.safeParse(candidate) as {
       success: boolean;
       error?: { issues: { message: string }[] };
     };
@@ -231,9 +242,7 @@ export function buildOpenApiDocument(
         .map((p) => p.name);
       const takesInput = procedure._def.inputs.length > 0;
       const body = bodyKind(method, operation, takesInput);
-      const validation = body === "multipart"
-        ? undefined
-        : validationExample(procedure, pathParams);
+      const validation = validationExample(procedure, pathParams);
       const errors = operationErrors(procedure, body, validation?.detail);
       operation.responses = { ...responses, ...errorResponses(errors) };
     }

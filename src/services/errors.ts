@@ -135,6 +135,23 @@ export const errorCodes = {
     detail: "redirect_uri is not registered",
     description: "`redirect_uri` is not one of `OAUTH_REDIRECT_URIS`",
   },
+  INVALID_REQUEST: {
+    status: 400,
+    detail: "The token request is malformed",
+    description: "OAuth `invalid_request`: a parameter is missing, repeated or malformed",
+    example: "code_verifier is required",
+  },
+  INVALID_GRANT: {
+    status: 400,
+    detail: "Invalid authorization code",
+    description: "OAuth `invalid_grant`: the code is unknown, expired or used, or " +
+      "`code_verifier` or `redirect_uri` does not match it",
+  },
+  UNSUPPORTED_GRANT_TYPE: {
+    status: 400,
+    detail: "grant_type must be authorization_code",
+    description: "OAuth `unsupported_grant_type`: only `authorization_code` is supported",
+  },
   PASSWORD_NOT_SET: {
     status: 400,
     detail: "Your account has no password: set one through the password reset mail",

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
   codeDescription,
   exampleDetail,
+  formOf,
   proceduresByRoute,
+  UNKNOWN_FIELD_PROBE,
   validationExample,
 } from "../../src/http/openapi.ts";
 import { renderOpenApi } from "../../src/openapi_write.ts";
@@ -156,7 +158,9 @@ Deno.test("the server's real error answers are the documented ones, detail for d
 
     await t.step("malformed, oversized, non-JSON and invalid bodies", async () => {
       for (const { path, method, operation } of operations) {
-        const procedure = procedures.get(`${method} ${path}`)!;
+        const procedure = procedures.get(`${method} ${path}`);
+        // The OAuth flow's edge routes answer in RFC 6749's form: tests/http/oidc_test.ts.
+        if (procedure === undefined) continue;
         const token = path.startsWith("/admin/") ? admin.token : member.token;
         const m = method.toUpperCase();
         const content = operation.requestBody?.content ?? {};
@@ -190,9 +194,8 @@ Deno.test("the server's real error answers are the documented ones, detail for d
               headers: { "content-type": "text/plain" },
             }),
           );
-          const empty = new FormData();
-          empty.append("other", "1");
-          assertDocumented(method, path, await server.api(m, url(path), { token, body: empty }));
+          const unknown = formOf(UNKNOWN_FIELD_PROBE);
+          assertDocumented(method, path, await server.api(m, url(path), { token, body: unknown }));
         }
         const pathParams = (operation.parameters ?? []).filter((p) => p.in === "path")
           .map((p) => p.name);
