@@ -4,13 +4,20 @@ import { type Db, openDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { closeDeps, createDeps } from "./deps.ts";
 import { jobs } from "./jobs/jobs.ts";
+import { DomainError } from "./services/errors.ts";
+import { createWebhook, deleteWebhook, listWebhooks } from "./services/webhooks.ts";
 
 const usage = `Usage: deno task cli <command>
 
 Commands:
   promote-admin <email>   give the member with this email the admin role
   backup <file>           write a consistent copy of the live database to <file>
-  run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}`;
+  run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}
+  webhook add <url> [event ...]
+                          register a webhook endpoint (every event when none is named); prints
+                          its id and signing secret, which is shown only once
+  webhook list            list the webhook endpoints
+  webhook remove <id>     delete a webhook endpoint and its queued deliveries`;
 
 /** Gives the member the admin role; returns false when no member has that email. */
 export async function promoteAdmin(db: Db, email: string, now: Date): Promise<boolean> {
@@ -32,6 +39,7 @@ export async function backup(db: Db, file: string): Promise<void> {
 /** Runs one command; returns the process exit code. */
 export async function runCli(args: string[], env = Deno.env.toObject()): Promise<number> {
   const [command, argument] = args;
+  if (command === "webhook") return await webhookCommand(loadConfig(env), args.slice(1));
   if (command === undefined || argument === undefined || args.length !== 2) {
     console.error(usage);
     return 2;
@@ -79,6 +87,42 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
     return 0;
   } finally {
     await deps.background.drain();
+    await closeDeps(deps);
+  }
+}
+
+/** `webhook add|list|remove`: the operator API's endpoints, for a deployment with no admin yet. */
+async function webhookCommand(
+  config: ReturnType<typeof loadConfig>,
+  args: string[],
+): Promise<number> {
+  const [action, ...rest] = args;
+  const valid = (action === "add" && rest.length >= 1) ||
+    (action === "list" && rest.length === 0) ||
+    (action === "remove" && rest.length === 1);
+  if (!valid) {
+    console.error(usage);
+    return 2;
+  }
+  const deps = await createDeps(config);
+  const meta = { ip: null, userAgent: "cli" };
+  try {
+    if (action === "add") {
+      const [url, ...events] = rest;
+      const created = await createWebhook(deps, null, { url, events }, meta);
+      console.log(JSON.stringify(created));
+    } else if (action === "list") {
+      console.log(JSON.stringify(await listWebhooks(deps)));
+    } else {
+      await deleteWebhook(deps, null, rest[0], meta);
+      console.log(`Webhook endpoint ${rest[0]} deleted`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    console.error(error.message);
+    return 1;
+  } finally {
     await closeDeps(deps);
   }
 }

@@ -42,6 +42,10 @@ export interface Config {
     passwordForgotPerEmail: RateLimitRule;
   };
   logRequests: boolean;
+  /** Allow webhook endpoints on private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
+  /** How long a webhook receiver has to answer 2xx. */
+  webhookTimeoutMs: number;
 }
 
 const rule = z.string().regex(/^\d+\/\d+$/, "must look like <count>/<seconds>, e.g. 10/60")
@@ -81,6 +85,8 @@ const envSchema = z.object({
   RATE_LIMIT_PASSWORD_FORGOT_PER_IP: rule.prefault("10/3600"),
   RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL: rule.prefault("3/3600"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
 });
 
 /** Raised when the environment holds a bad value; the message names the variable. */
@@ -136,5 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       passwordForgotPerEmail: e.RATE_LIMIT_PASSWORD_FORGOT_PER_EMAIL,
     },
     logRequests: e.LOG_REQUESTS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
   };
 }

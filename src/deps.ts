@@ -15,6 +15,8 @@ import { AccessTokens } from "./services/access_tokens.ts";
 import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
 import { RateLimiter } from "./services/rate_limiter.ts";
 import { UploadStore } from "./storage/uploads.ts";
+import { WebhookDeliverer } from "./webhooks/deliverer.ts";
+import { checkDestination, type DestinationCheck } from "./webhooks/destination.ts";
 
 /** Everything a service needs from the outside world, passed in so tests can choose it. */
 export interface Deps {
@@ -29,6 +31,12 @@ export interface Deps {
   rateLimiter: RateLimiter;
   mailTransport: MailTransport;
   outbox: Outbox;
+  /** Delivers queued webhook events (the scheduler and a nudge after each commit). */
+  webhooks: WebhookDeliverer;
+  /** Seals and unseals webhook signing secrets; derived from the server secret. */
+  webhookKey: string;
+  /** The SSRF rule for webhook URLs (see `checkDestination`). */
+  checkWebhookUrl: DestinationCheck;
   background: Background;
   uploads: UploadStore;
   images: ImageProcessor;
@@ -50,6 +58,20 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   const background = overrides.background ?? new Background(log);
   const mailTransport = overrides.mailTransport ??
     (config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(join(config.dataDir, "mail")));
+  const outbox = overrides.outbox ?? new Outbox({
+    db,
+    clock,
+    transport: mailTransport,
+    // Its own key, derived from the server secret: the JWT key never seals anything.
+    key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
+    from: config.mailFrom,
+    log,
+    background,
+  });
+  const webhookKey = overrides.webhookKey ??
+    createHmac("sha256", secret).update("vestibule:webhooks").digest("hex");
+  const checkWebhookUrl = overrides.checkWebhookUrl ??
+    ((url: string) => checkDestination(url, config.webhookAllowPrivate));
   return {
     db,
     commits: overrides.commits ?? commitThread(file),
@@ -64,15 +86,19 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     background,
     uploads: overrides.uploads ?? new UploadStore(config.uploadDir),
     images: overrides.images ?? imageWorkerPool({ timeoutMs: config.imageTimeoutMs }),
-    outbox: overrides.outbox ?? new Outbox({
+    outbox,
+    webhookKey,
+    checkWebhookUrl,
+    webhooks: overrides.webhooks ?? new WebhookDeliverer({
       db,
       clock,
-      transport: mailTransport,
-      // Its own key, derived from the server secret: the JWT key never seals anything.
-      key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
-      from: config.mailFrom,
+      key: webhookKey,
       log,
       background,
+      outbox,
+      check: checkWebhookUrl,
+      timeoutMs: config.webhookTimeoutMs,
+      productName: config.productName,
     }),
   };
 }

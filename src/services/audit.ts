@@ -30,7 +30,12 @@ export type AuditEventName =
   | "account.purged"
   | "credits.granted"
   | "job.created"
-  | "job.status_changed";
+  | "job.status_changed"
+  | "webhook.created"
+  | "webhook.updated"
+  | "webhook.deleted"
+  | "webhook.secret_rotated"
+  | "webhook.delivery_retried";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(...event: Parameters<typeof auditWrite>): Promise<void> {

@@ -5,6 +5,7 @@ import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -28,7 +29,7 @@ export async function requestEmailChange(
   if (newEmail === user.email) throw new DomainError("SAME_EMAIL");
   if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "change_email",
@@ -43,7 +44,6 @@ export async function requestEmailChange(
     });
     await audit(trx, "email.change_requested", user.id, meta, now);
   });
-  deps.outbox.nudge();
   return { email: newEmail };
 }
 
@@ -59,7 +59,7 @@ export async function confirmEmailChange(
 ): Promise<{ email: string }> {
   const now = deps.clock.now();
   try {
-    const email = await deps.db.transaction().execute(async (trx) => {
+    const email = await commitChange(deps, async (trx, events) => {
       const spent = await spendToken(trx, token, "change_email", now);
       const user = spent && await findUserById(trx, spent.user_id);
       if (!spent?.new_email || !user) throw new DomainError("INVALID_VERIFICATION_TOKEN");
@@ -69,7 +69,12 @@ export async function confirmEmailChange(
         email_verified_at: now.toISOString(),
         updated_at: now.toISOString(),
       });
-      await deps.outbox.enqueue(trx, {
+      await events.webhook("user.email_changed", {
+        user_id: user.id,
+        old_email: user.email,
+        new_email: spent.new_email,
+      });
+      await events.mail({
         userId: user.id,
         kind: "email_changed",
         to: user.email,
@@ -78,7 +83,6 @@ export async function confirmEmailChange(
       await audit(trx, "email.changed", user.id, meta, now);
       return spent.new_email;
     });
-    deps.outbox.nudge();
     return { email };
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("EMAIL_TAKEN");

@@ -35,6 +35,8 @@ export const errorCodes = {
   SESSION_NOT_FOUND: { status: 404, detail: "Session not found" },
   USER_NOT_FOUND: { status: 404, detail: "User not found" },
   JOB_NOT_FOUND: { status: 404, detail: "Job not found" },
+  WEBHOOK_NOT_FOUND: { status: 404, detail: "Webhook endpoint not found" },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, detail: "Webhook delivery not found" },
   METHOD_NOT_ALLOWED: { status: 405, detail: "Method not allowed" },
   PAYLOAD_TOO_LARGE: { status: 413, detail: "Request body too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: "Content-Type must be application/json" },
