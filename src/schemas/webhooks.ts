@@ -76,7 +76,7 @@ const eventType = z.enum(webhookEventTypes as [WebhookEventType, ...WebhookEvent
   error: `events must only hold known event types: ${webhookEventTypes.join(", ")}`,
 });
 
-const webhookUrl = z.string({ error: "url must be a string" }).trim()
+const webhookUrl = z.string().trim()
   .min(1, "url is required").max(2000, "url must be at most 2000 characters")
   .meta({ description: "http(s) URL events are POSTed to", example: "https://example.com/hooks" });
 const events = z.array(eventType).max(webhookEventTypes.length, "events has too many entries")
