@@ -266,6 +266,37 @@ Deno.test("every lifecycle event arrives signed, after its call, with the docume
       });
     });
 
+    await t.step(
+      "the README's verify example accepts what was sent, and nothing forged",
+      async () => {
+        const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+        const code = readme.split("<!-- webhook-verify:start -->")[1]
+          .split("<!-- webhook-verify:end -->")[0].split("```js")[1].split("```")[0];
+        const file = await Deno.makeTempFile({ suffix: ".mjs" });
+        try {
+          await Deno.writeTextFile(file, code);
+          const { verify } = await import(`file://${file}`);
+          for (const event of receiver.accepted) {
+            const now = event.timestamp * 1000 + 2_000; // the receiver's clock, when it arrived
+            const headers = {
+              "webhook-id": event.id,
+              "webhook-timestamp": String(event.timestamp),
+              "webhook-signature": event.signature,
+            };
+            assert.equal(verify(endpoint.secret, headers, event.body, now), true);
+            assert.equal(verify(endpoint.secret, headers, event.body + " ", now), false);
+            assert.equal(
+              verify(endpoint.secret, { ...headers, "webhook-id": "msg_other" }, event.body, now),
+              false,
+            );
+            assert.equal(verify(endpoint.secret, headers, event.body, now + 3600_000), false);
+          }
+        } finally {
+          await Deno.remove(file);
+        }
+      },
+    );
+
     await t.step("every event was accepted once, and no payload carries a secret", () => {
       const ids = receiver.accepted.map((e) => e.id);
       assert.equal(new Set(ids).size, ids.length);
