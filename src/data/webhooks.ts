@@ -33,6 +33,8 @@ export interface DueDelivery {
   id: string;
   event_id: string;
   endpoint_id: string;
+  user_id: string;
+  seq: number;
   url: string;
   payload: string;
   attempts: number;
@@ -193,6 +195,8 @@ export async function dueDeliveries(db: Db, now: string, limit: number): Promise
       "d.id",
       "d.event_id",
       "d.endpoint_id",
+      "d.user_id",
+      "d.seq",
       "e.url",
       "d.payload",
       "d.attempts",
@@ -213,7 +217,9 @@ export async function dueDeliveries(db: Db, now: string, limit: number): Promise
           .where("p.status", "=", "pending"),
       ))
     )
-    .orderBy("d.next_attempt_at").orderBy("d.seq").orderBy("d.id")
+    // Index order only (no tie-breakers to sort on): the scan stops after `limit` heads, so a
+    // run over a long queue never reads the whole of it in one synchronous statement.
+    .orderBy("d.next_attempt_at")
     .limit(limit).execute();
 }
 
@@ -256,6 +262,23 @@ export async function recordAttempt(
     last_response: outcome.response,
     delivered_at: outcome.status === "delivered" ? outcome.at : null,
   }).where("id", "=", id).execute();
+}
+
+/**
+ * Moves the member's later pending deliveries on this endpoint to no earlier than `until` (the
+ * failed head's next attempt): they cannot go before it anyway, and out of the due range they
+ * cost a delivery run nothing while an endpoint is down with a long queue.
+ */
+export async function deferFollowers(
+  db: Db,
+  head: { user_id: string; endpoint_id: string; seq: number },
+  until: string,
+): Promise<void> {
+  await db.updateTable("webhook_deliveries").set({ next_attempt_at: until })
+    .where("user_id", "=", head.user_id).where("endpoint_id", "=", head.endpoint_id)
+    .where("seq", ">", head.seq).where("status", "=", "pending")
+    .where("next_attempt_at", "<", until)
+    .execute();
 }
 
 /** An endpoint's failure clock: when its current run of failures began (null: none). */

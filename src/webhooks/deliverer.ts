@@ -5,6 +5,7 @@ import type { Db } from "../data/database.ts";
 import { listAdminEmails } from "../data/users.ts";
 import {
   claimDeliveries,
+  deferFollowers,
   dueDeliveries,
   type DueDelivery,
   endpointFailingSince,
@@ -141,14 +142,21 @@ export class WebhookDeliverer {
       const claimed = await claimDeliveries(this.#db, due.map((d) => d.id), nowIso, lease);
       const mine = due.filter((d) => claimed.has(d.id));
       if (mine.length === 0) return report; // another process took them all
+      // Per endpoint and batch: its secrets, and the SSRF check of its URL (a DNS lookup).
       const secrets = new Map<string, Promise<string[]>>();
+      const refusals = new Map<string, Promise<string | null>>();
       const outcomes = await mapPooled(mine, this.#concurrency, async (delivery) => {
         let signers = secrets.get(delivery.endpoint_id);
         if (signers === undefined) {
           signers = this.#secretsOf(delivery, now);
           secrets.set(delivery.endpoint_id, signers);
         }
-        return await this.#attempt(delivery, await signers);
+        let refusal = refusals.get(delivery.endpoint_id);
+        if (refusal === undefined) {
+          refusal = this.#check(delivery.url);
+          refusals.set(delivery.endpoint_id, refusal);
+        }
+        return await this.#attempt(delivery, await signers, await refusal);
       });
       await this.#record(mine, outcomes);
       for (const outcome of outcomes) outcome.ok ? report.delivered++ : report.failed++;
@@ -167,8 +175,11 @@ export class WebhookDeliverer {
     return secrets.filter((s): s is string => s !== null);
   }
 
-  async #attempt(delivery: DueDelivery, secrets: string[]): Promise<Attempt> {
-    const refusal = await this.#check(delivery.url);
+  async #attempt(
+    delivery: DueDelivery,
+    secrets: string[],
+    refusal: string | null,
+  ): Promise<Attempt> {
     if (refusal !== null) return { ok: false, statusCode: null, excerpt: `Refused: ${refusal}` };
     const sentAt = this.#clock.now();
     const signature = secrets
@@ -216,16 +227,18 @@ export class WebhookDeliverer {
         const outcome = outcomes[i];
         const attempts = delivery.attempts + 1;
         const givenUp = !outcome.ok && nowIso >= delivery.give_up_at;
+        const retryAt = outcome.ok || givenUp
+          ? nowIso
+          : new Date(now.getTime() + webhookBackoffSeconds(attempts) * 1000).toISOString();
         await recordAttempt(trx, delivery.id, {
           status: outcome.ok ? "delivered" : givenUp ? "failed" : "pending",
           attempts,
           at: nowIso,
-          next_attempt_at: outcome.ok || givenUp
-            ? nowIso
-            : new Date(now.getTime() + webhookBackoffSeconds(attempts) * 1000).toISOString(),
+          next_attempt_at: retryAt,
           status_code: outcome.statusCode,
           response: outcome.excerpt,
         });
+        if (!outcome.ok && !givenUp) await deferFollowers(trx, delivery, retryAt);
         if (outcome.ok) succeeded.add(delivery.endpoint_id);
         else failedEndpoints.add(delivery.endpoint_id);
         if (!outcome.ok) {
