@@ -26,6 +26,9 @@ export interface WebhookReceiver {
   /** Sets the secrets a request may verify under (any one suffices). */
   setSecrets(secrets: string[]): void;
   setMode(mode: ReceiverMode): Promise<void>;
+  /** Holds every request (after counting it in `seen`) until `release()`; then answers normally. */
+  hold(): void;
+  release(): void;
   /** Resolves once `count` requests have reached the receiver. */
   waitForSeen(count: number): Promise<void>;
   /** Resolves once `count` events have been accepted. */
@@ -63,6 +66,7 @@ export function startReceiver(clock: Clock, secrets: string[] = []): WebhookRece
   const seen: string[] = [];
   const waiters: { check: () => boolean; resolve: () => void }[] = [];
   let rejected = 0;
+  let gate: { promise: Promise<void>; open: () => void } | null = null;
   const settle = () => {
     for (const waiter of [...waiters]) {
       if (waiter.check()) {
@@ -81,6 +85,7 @@ export function startReceiver(clock: Clock, secrets: string[] = []): WebhookRece
     const headers = Object.fromEntries(request.headers);
     seen.push(headers["webhook-id"] ?? "");
     settle();
+    if (gate !== null) await gate.promise;
     if (mode === "hang") {
       await hung;
       return new Response("too late", { status: 503 });
@@ -116,6 +121,7 @@ export function startReceiver(clock: Clock, secrets: string[] = []): WebhookRece
 
   async function stop(): Promise<void> {
     release();
+    gate?.open();
     await server?.shutdown();
     server = null;
   }
@@ -140,6 +146,15 @@ export function startReceiver(clock: Clock, secrets: string[] = []): WebhookRece
         server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
       }
       mode = next;
+    },
+    hold: () => {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => open = resolve);
+      gate = { promise, open };
+    },
+    release: () => {
+      gate?.open();
+      gate = null;
     },
     waitForSeen: (count) => wait(() => seen.length >= count),
     waitForAccepted: (count) => wait(() => accepted.length >= count),

@@ -515,3 +515,72 @@ Deno.test("rotation: a receiver holding only the old secret verifies for 24 hour
     await server.close();
   }
 });
+
+Deno.test("three processes delivering from one database send each event once, in order per member", async () => {
+  const server = await startTestServer(env);
+  // The other processes sign with the wall clock: the server's clock starts at it too.
+  server.clock.set(new Date());
+  const receiver = startReceiver(server.clock);
+  try {
+    const admin = await registerAdmin(server);
+    const endpoint = await addEndpoint(server, admin.token, receiver.url, ["user.updated"]);
+    receiver.setSecrets([endpoint.secret]);
+    await receiver.setMode("down"); // let a queue build up
+    const members = [];
+    for (let i = 0; i < 6; i++) members.push(await registerMember(server));
+    for (let round = 1; round <= 5; round++) {
+      for (const member of members) {
+        await server.api("PATCH", "/users/me", {
+          token: member.token,
+          body: { name: `Round ${round}` },
+        });
+      }
+    }
+    await settle(server);
+    await receiver.setMode("ok");
+    // Due now for every process, whatever its clock (the backoff is not what is tested here).
+    await server.deps.db.updateTable("webhook_deliveries")
+      .set({ next_attempt_at: "2000-01-01T00:00:00.000Z" }).execute();
+    const cli = async () => {
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          new URL("../../src/cli.ts", import.meta.url).pathname,
+          "run-job",
+          "deliver-webhooks",
+        ],
+        env: { DATA_DIR: server.dataDir, WEBHOOK_ALLOW_PRIVATE: "true" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+      return JSON.parse(new TextDecoder().decode(run.stdout));
+    };
+    // The server takes every member's head and holds it in flight; two other processes run
+    // meanwhile and must leave those leased deliveries, and the events queued behind them, alone.
+    receiver.hold();
+    const serverRun = server.deps.webhooks.deliverDue();
+    await receiver.waitForSeen(6);
+    const others = await Promise.all([cli(), cli()]);
+    for (const other of others) {
+      assert.deepEqual([other.delivered, other.failed], [0, 0], JSON.stringify(other));
+    }
+    receiver.release();
+    assert.deepEqual(await serverRun, { delivered: 30, failed: 0 });
+    assert.deepEqual([(await cli()).delivered], [0]);
+    await settle(server);
+    const ids = receiver.accepted.map((e) => e.id);
+    assert.equal(ids.length, 30);
+    assert.equal(new Set(ids).size, 30, "each event once");
+    assert.equal(receiver.rejected, 0);
+    for (const member of members) {
+      const names = receiver.accepted.filter((e) => e.payload.data.user_id === member.id)
+        .map((e) => e.payload.data.name);
+      assert.deepEqual(names, [1, 2, 3, 4, 5].map((round) => `Round ${round}`));
+    }
+  } finally {
+    await receiver.close();
+    await server.close();
+  }
+});
