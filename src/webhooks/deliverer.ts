@@ -143,7 +143,7 @@ export class WebhookDeliverer {
       const mine = due.filter((d) => claimed.has(d.id));
       if (mine.length === 0) return report; // another process took them all
       // Per endpoint and batch: its secrets, and the SSRF check of its URL (a DNS lookup).
-      const secrets = new Map<string, Promise<string[]>>();
+      const secrets = new Map<string, Promise<Webhook[]>>();
       const refusals = new Map<string, Promise<string | null>>();
       const outcomes = await mapPooled(mine, this.#concurrency, async (delivery) => {
         let signers = secrets.get(delivery.endpoint_id);
@@ -163,7 +163,8 @@ export class WebhookDeliverer {
     }
   }
 
-  async #secretsOf(delivery: DueDelivery, now: Date): Promise<string[]> {
+  /** The endpoint's signers: its secret, then during a rotation's overlap the previous one. */
+  async #secretsOf(delivery: DueDelivery, now: Date): Promise<Webhook[]> {
     const secrets = [await openWithToken(this.#key, delivery.secret_sealed)];
     if (
       delivery.previous_secret_sealed !== null && delivery.previous_secret_expires_at !== null &&
@@ -172,18 +173,18 @@ export class WebhookDeliverer {
       secrets.push(await openWithToken(this.#key, delivery.previous_secret_sealed));
     }
     if (secrets[0] === null) throw new Error("a webhook secret cannot be unsealed with this key");
-    return secrets.filter((s): s is string => s !== null);
+    return secrets.filter((s): s is string => s !== null).map((secret) => new Webhook(secret));
   }
 
   async #attempt(
     delivery: DueDelivery,
-    secrets: string[],
+    signers: Webhook[],
     refusal: string | null,
   ): Promise<Attempt> {
     if (refusal !== null) return { ok: false, statusCode: null, excerpt: `Refused: ${refusal}` };
     const sentAt = this.#clock.now();
-    const signature = secrets
-      .map((secret) => new Webhook(secret).sign(delivery.event_id, sentAt, delivery.payload))
+    const signature = signers
+      .map((signer) => signer.sign(delivery.event_id, sentAt, delivery.payload))
       .join(" ");
     try {
       const response = await fetch(delivery.url, {
