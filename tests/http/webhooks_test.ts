@@ -584,3 +584,65 @@ Deno.test("three processes delivering from one database send each event once, in
     await server.close();
   }
 });
+
+Deno.test("a purge sends user.purged for each member after it commits, and a refused change sends nothing", async () => {
+  const server = await startTestServer(env);
+  const receiver = startReceiver(server.clock);
+  try {
+    const admin = await registerAdmin(server);
+    const endpoint = await addEndpoint(server, admin.token, receiver.url, [
+      "user.purged",
+      "job.status_changed",
+    ]);
+    receiver.setSecrets([endpoint.secret]);
+
+    const member = await registerMember(server);
+    await server.api("POST", `/admin/users/${member.id}/credits`, {
+      token: admin.token,
+      body: { amount: 5, source: "promo" },
+    });
+    const job = await server.api("POST", `/admin/users/${member.id}/jobs`, {
+      token: admin.token,
+      body: { kind: "render", credits_cost: 1 },
+    });
+    const refused = await server.api("PATCH", `/admin/jobs/${job.body.id}`, {
+      token: admin.token,
+      body: { status: "succeeded" },
+    });
+    assert.equal(refused.status, 400);
+    await settle(server);
+    const queued = await server.deps.db.selectFrom("webhook_deliveries").select("type").execute();
+    assert.equal(queued.length, 0, "a rolled-back change queued no event");
+
+    const leaving = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await registerMember(server);
+      const res = await server.api("DELETE", "/users/me", {
+        token: m.token,
+        body: { password: "secure123", confirmation: "DELETE MY ACCOUNT" },
+      });
+      assert.equal(res.status, 200);
+      leaving.push(m.id);
+    }
+    await settle(server);
+    assert.equal(receiver.accepted.length, 0, "nothing before the purge");
+    server.clock.advance(15 * DAY);
+    assert.equal((await purgeDeletionsJob.run(server.deps)).accounts_purged, 3);
+    await settle(server);
+    assert.deepEqual(
+      receiver.accepted.map((e) => e.payload.data).toSorted((a, b) =>
+        a.user_id.localeCompare(b.user_id)
+      ),
+      leaving.toSorted().map((id) => ({ user_id: id })),
+    );
+    for (const event of receiver.accepted) {
+      assert.equal(event.payload.type, "user.purged");
+      const row = await server.deps.db.selectFrom("users").select("id")
+        .where("id", "=", event.payload.data.user_id).executeTakeFirst();
+      assert.equal(row, undefined, "the event names a member the purge removed");
+    }
+  } finally {
+    await receiver.close();
+    await server.close();
+  }
+});
