@@ -213,7 +213,12 @@ export async function dueDeliveries(db: Db, now: string, limit: number): Promise
         selectFrom("webhook_deliveries as p").select("p.id")
           .whereRef("p.user_id", "=", "d.user_id")
           .whereRef("p.endpoint_id", "=", "d.endpoint_id")
-          .whereRef("p.seq", "<", "d.seq")
+          // Two concurrent transactions (PostgreSQL) may number the same seq: ids break the tie.
+          // (`seq <=` first, so the index's range serves it.)
+          .whereRef("p.seq", "<=", "d.seq")
+          .where((eb) =>
+            eb.or([eb("p.seq", "<", eb.ref("d.seq")), eb("p.id", "<", eb.ref("d.id"))])
+          )
           .where("p.status", "=", "pending"),
       ))
     )
