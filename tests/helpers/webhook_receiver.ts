@@ -37,7 +37,8 @@ export interface WebhookReceiver {
 }
 
 /**
- * svix's verifier, with one difference: the five-minute replay window is measured against
+ * svix's verifier (svix 1.80.0, pinned: the last release whose verifier is svix's own code; from
+ * 1.84 on it wraps `standardwebhooks`, the package Vestibule signs with), with one difference: the five-minute replay window is measured against
  * `clock` (the test's manual clock, the same one the server signs with) instead of the wall
  * clock. The signature check itself is svix's own code.
  */

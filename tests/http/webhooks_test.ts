@@ -428,8 +428,17 @@ Deno.test("an endpoint failing for three days is given up, disabled, and the ope
     await receiver.setMode("error");
     const member = await registerMember(server);
     await settle(server);
-    for (let elapsed = 0; elapsed < 3 * DAY; elapsed += 6 * HOUR) await later(server, 6 * HOUR);
-    await later(server, 6 * HOUR);
+    for (let elapsed = 6 * HOUR; elapsed < 3 * DAY; elapsed += 6 * HOUR) {
+      await later(server, 6 * HOUR);
+    }
+    // 66 hours in: still retried, still enabled.
+    const before = await server.deps.db.selectFrom("webhook_deliveries").select("status")
+      .executeTakeFirstOrThrow();
+    assert.equal(before.status, "pending");
+    const endpointBefore = await server.deps.db.selectFrom("webhook_endpoints")
+      .select("enabled").executeTakeFirstOrThrow();
+    assert.equal(endpointBefore.enabled, 1);
+    await later(server, 6 * HOUR); // three days after the first failure
     await signIn(server, admin);
     const got = await server.api("GET", `/admin/webhooks/${endpoint.id}`, { token: admin.token });
     assert.equal(got.body.enabled, false);
