@@ -38,7 +38,7 @@ export function generateWebhookSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** A time-ordered, unique id with a prefix (`msg_…`, `whd_…`, `wh_…`). */
+/** A random unique id with a prefix that says what it names (`msg_…`, `whd_…`, `wh_…`). */
 function newId(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
 }
