@@ -5,6 +5,8 @@ import { migrateToLatest, migrationStatus } from "./data/migrate.ts";
 import { closeDeps, createDeps } from "./deps.ts";
 import { environment } from "./dotenv.ts";
 import { jobs } from "./jobs/jobs.ts";
+import { DomainError } from "./services/errors.ts";
+import { createWebhook, deleteWebhook, listWebhooks } from "./services/webhooks.ts";
 
 const usage = `Usage: deno task cli <command>
 
@@ -14,6 +16,11 @@ Commands:
   run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}
   migrate status          list each migration, applied (with when) or pending; applies none
   migrate up              apply the pending migrations (the server also does this at start)
+  webhook add <url> [event ...]
+                          register a webhook endpoint (every event when none is named); prints
+                          its id and signing secret, which is shown only once
+  webhook list            list the webhook endpoints
+  webhook remove <id>     delete a webhook endpoint and its queued deliveries
   help, --help, -h        show this help
 
 Configuration comes from the environment and, when present, ./.env (the environment wins).`;
@@ -53,6 +60,7 @@ export async function runCli(args: string[], env = environment()): Promise<numbe
     console.log(usage);
     return 0;
   }
+  if (command === "webhook") return await webhookCommand(loadConfig(env), rest);
   if (command === undefined) {
     console.error(usage);
     return 2;
@@ -129,6 +137,42 @@ async function runJob(config: ReturnType<typeof loadConfig>, name: string): Prom
     return 0;
   } finally {
     await deps.background.drain();
+    await closeDeps(deps);
+  }
+}
+
+/** `webhook add|list|remove`: the operator API's endpoints, for a deployment with no admin yet. */
+async function webhookCommand(
+  config: ReturnType<typeof loadConfig>,
+  args: string[],
+): Promise<number> {
+  const [action, ...rest] = args;
+  const valid = (action === "add" && rest.length >= 1) ||
+    (action === "list" && rest.length === 0) ||
+    (action === "remove" && rest.length === 1);
+  if (!valid) {
+    console.error(usage);
+    return 2;
+  }
+  const deps = await createDeps(config);
+  const meta = { ip: null, userAgent: "cli" };
+  try {
+    if (action === "add") {
+      const [url, ...events] = rest;
+      const created = await createWebhook(deps, null, { url, events }, meta);
+      console.log(JSON.stringify(created));
+    } else if (action === "list") {
+      console.log(JSON.stringify(await listWebhooks(deps)));
+    } else {
+      await deleteWebhook(deps, null, rest[0], meta);
+      console.log(`Webhook endpoint ${rest[0]} deleted`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    console.error(error.message);
+    return 1;
+  } finally {
     await closeDeps(deps);
   }
 }

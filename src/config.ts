@@ -64,6 +64,10 @@ export interface Config {
   metricsToken: string | undefined;
   /** How long a SIGTERM waits for requests and jobs in progress before exiting anyway. */
   shutdownTimeoutSeconds: number;
+  /** Allow webhook endpoints on private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
+  /** How long a webhook receiver has to answer 2xx. */
+  webhookTimeoutMs: number;
 }
 
 /** The OpenID Connect client's settings. */
@@ -163,6 +167,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "error"]).default("info"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   SHUTDOWN_TIMEOUT: int(1, 300).default(10),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
 }).superRefine((env, ctx) => {
   if ((env.GOOGLE_CLIENT_ID === undefined) !== (env.GOOGLE_CLIENT_SECRET === undefined)) {
     ctx.addIssue({
@@ -246,5 +252,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
   };
 }

@@ -18,6 +18,8 @@ import { type OidcClient, oidcClient } from "./services/oidc_client.ts";
 import { argon2idHasher, type PasswordHasher } from "./services/passwords.ts";
 import { RateLimiter } from "./services/rate_limiter.ts";
 import { UploadStore } from "./storage/uploads.ts";
+import { WebhookDeliverer } from "./webhooks/deliverer.ts";
+import { checkDestination, type DestinationCheck } from "./webhooks/destination.ts";
 
 /** Everything a service needs from the outside world, passed in so tests can choose it. */
 export interface Deps {
@@ -32,6 +34,12 @@ export interface Deps {
   rateLimiter: RateLimiter;
   mailTransport: MailTransport;
   outbox: Outbox;
+  /** Delivers queued webhook events (the scheduler and a nudge after each commit). */
+  webhooks: WebhookDeliverer;
+  /** Seals and unseals webhook signing secrets; derived from the server secret. */
+  webhookKey: string;
+  /** The SSRF rule for webhook URLs (see `checkDestination`). */
+  checkWebhookUrl: DestinationCheck;
   background: Background;
   uploads: UploadStore;
   images: ImageProcessor;
@@ -57,6 +65,21 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   const background = overrides.background ?? new Background(log);
   const mailTransport = overrides.mailTransport ??
     (config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(join(config.dataDir, "mail")));
+  const outbox = overrides.outbox ?? new Outbox({
+    db,
+    clock,
+    transport: mailTransport,
+    // Its own key, derived from the server secret: the JWT key never seals anything.
+    key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
+    from: config.mailFrom,
+    messageIdDomain: new URL(config.publicUrl).hostname,
+    log,
+    background,
+  });
+  const webhookKey = overrides.webhookKey ??
+    createHmac("sha256", secret).update("vestibule:webhooks").digest("hex");
+  const checkWebhookUrl = overrides.checkWebhookUrl ??
+    ((url: string) => checkDestination(url, config.webhookAllowPrivate));
   return {
     db,
     commits: overrides.commits ?? commitThread(file),
@@ -73,16 +96,19 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     images: overrides.images ?? imageWorkerPool({ timeoutMs: config.imageTimeoutMs }),
     oidc: "oidc" in overrides ? overrides.oidc : config.oidc && oidcClient(config.oidc),
     metrics: overrides.metrics ?? prometheusMetrics({ db, clock }),
-    outbox: overrides.outbox ?? new Outbox({
+    outbox,
+    webhookKey,
+    checkWebhookUrl,
+    webhooks: overrides.webhooks ?? new WebhookDeliverer({
       db,
       clock,
-      transport: mailTransport,
-      // Its own key, derived from the server secret: the JWT key never seals anything.
-      key: createHmac("sha256", secret).update("vestibule:outbox").digest("hex"),
-      from: config.mailFrom,
-      messageIdDomain: new URL(config.publicUrl).hostname,
+      key: webhookKey,
       log,
       background,
+      outbox,
+      check: checkWebhookUrl,
+      timeoutMs: config.webhookTimeoutMs,
+      productName: config.productName,
     }),
   };
 }

@@ -85,6 +85,7 @@ export async function startServer(
       await scheduler.stop();
       await deps.background.drain();
       await deps.outbox.idle();
+      await deps.webhooks.idle();
       await closeDeps(deps);
     },
   };

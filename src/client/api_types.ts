@@ -577,6 +577,138 @@ export interface paths {
         patch: operations["admin-updateJob"];
         trace?: never;
     };
+    "/admin/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook event types
+         * @description Every event type with the JSON Schema of its payload.
+         */
+        get: operations["webhooks-eventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Every endpoint, oldest first, without its secret.
+         */
+        get: operations["webhooks-list"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Answers the endpoint with its `whsec_` signing secret, shown only here. The URL must be http(s) and, unless WEBHOOK_ALLOW_PRIVATE=true, public.
+         */
+        post: operations["webhooks-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description The endpoint without its secret; `disabled_reason` says why it was disabled.
+         */
+        get: operations["webhooks-get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deletes it with every delivery queued for it.
+         */
+        delete: operations["webhooks-remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Its URL, events or `enabled`; enabling it again resumes its deliveries.
+         */
+        patch: operations["webhooks-update"];
+        trace?: never;
+    };
+    "/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description Answers the new secret (shown only here). The old one keeps signing alongside it for 24 hours: two `v1,` signatures, space-separated.
+         */
+        post: operations["webhooks-rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint's deliveries
+         * @description Newest first: status, attempts, last status code, next attempt.
+         */
+        get: operations["webhooks-deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/webhooks/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook delivery again
+         * @description Queues it now with a fresh three-day retry window, whatever its status; same webhook-id.
+         */
+        post: operations["webhooks-retryDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/oauth/google/authorize": {
         parameters: {
             query?: never;
@@ -864,6 +996,53 @@ export interface components {
             /** Format: date-time */
             member_since: string;
         };
+        WebhookEndpointWithSecret: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description Why Vestibule disabled it (three days of failures); null otherwise */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The whsec_ signing secret, shown only here */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description Why Vestibule disabled it (three days of failures); null otherwise */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookDelivery: {
+            id: string;
+            /** @description The webhook-id header (stable across retries) */
+            event_id: string;
+            type: string;
+            user_id: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            last_status_code: number | null;
+            /** @description A short excerpt of the last answer */
+            last_response: string | null;
+            last_attempt_at: string | null;
+            /** @description null once delivered or given up */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            delivered_at: string | null;
+        };
         /** @description Every error answer. `detail` is for a person; `code` is stable for programs. */
         Error: {
             /** @example Invalid email or password */
@@ -872,7 +1051,7 @@ export interface components {
              * @description Stable: programs branch on it; its meaning never changes.
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "SAME_PASSWORD" | "SAME_EMAIL" | "ALREADY_VERIFIED" | "INVALID_VERIFICATION_TOKEN" | "INVALID_RESET_TOKEN" | "INVALID_CANCELLATION_TOKEN" | "INVALID_REVERT_TOKEN" | "REVERT_ADDRESS_TAKEN" | "NO_FILE" | "FILE_TOO_LARGE" | "UNSUPPORTED_IMAGE_TYPE" | "IMAGE_TOO_LARGE" | "IMAGE_UNREADABLE" | "IMAGE_TIMEOUT" | "MALFORMED_MULTIPART" | "NOT_MULTIPART" | "INSUFFICIENT_CREDITS" | "INVALID_JOB_TRANSITION" | "INVALID_DATE_RANGE" | "INVALID_REDIRECT_URI" | "INVALID_REQUEST" | "INVALID_GRANT" | "UNSUPPORTED_GRANT_TYPE" | "PASSWORD_NOT_SET" | "LAST_SIGN_IN_METHOD" | "INVALID_OAUTH_STATE" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_ACCESS_TOKEN" | "CURRENT_PASSWORD_INCORRECT" | "INVALID_PASSWORD" | "RECENT_SIGN_IN_REQUIRED" | "FORBIDDEN" | "NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "JOB_NOT_FOUND" | "IDENTITY_NOT_FOUND" | "OAUTH_NOT_CONFIGURED" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "OAUTH_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "SAME_PASSWORD" | "SAME_EMAIL" | "ALREADY_VERIFIED" | "INVALID_VERIFICATION_TOKEN" | "INVALID_RESET_TOKEN" | "INVALID_CANCELLATION_TOKEN" | "INVALID_REVERT_TOKEN" | "REVERT_ADDRESS_TAKEN" | "NO_FILE" | "FILE_TOO_LARGE" | "UNSUPPORTED_IMAGE_TYPE" | "IMAGE_TOO_LARGE" | "IMAGE_UNREADABLE" | "IMAGE_TIMEOUT" | "MALFORMED_MULTIPART" | "NOT_MULTIPART" | "INSUFFICIENT_CREDITS" | "INVALID_JOB_TRANSITION" | "INVALID_DATE_RANGE" | "INVALID_REDIRECT_URI" | "INVALID_REQUEST" | "INVALID_GRANT" | "UNSUPPORTED_GRANT_TYPE" | "WEBHOOK_URL_REFUSED" | "UNKNOWN_EVENT_TYPE" | "PASSWORD_NOT_SET" | "LAST_SIGN_IN_METHOD" | "INVALID_OAUTH_STATE" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_ACCESS_TOKEN" | "CURRENT_PASSWORD_INCORRECT" | "INVALID_PASSWORD" | "RECENT_SIGN_IN_REQUIRED" | "FORBIDDEN" | "NOT_FOUND" | "SESSION_NOT_FOUND" | "USER_NOT_FOUND" | "JOB_NOT_FOUND" | "IDENTITY_NOT_FOUND" | "OAUTH_NOT_CONFIGURED" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "OAUTH_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description On validation failures: every field at fault; `detail` repeats the first. */
             errors?: {
                 field: string;
@@ -2844,6 +3023,643 @@ export interface operations {
                 };
             };
             /** @description No job has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-eventTypes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        event_types: {
+                            type: string;
+                            description: string;
+                            /** @description JSON Schema of the whole payload ({type, timestamp, data}) */
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: components["schemas"]["WebhookEndpoint"][];
+                    };
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description http(s) URL events are POSTed to
+                     * @example https://example.com/hooks
+                     */
+                    url: string;
+                    /** @description Event types to send; empty or absent means every event */
+                    events?: ("user.created" | "user.email_verified" | "user.updated" | "user.email_changed" | "user.password_changed" | "user.sessions_revoked" | "user.deletion_scheduled" | "user.deletion_cancelled" | "user.purged" | "credits.granted" | "job.status_changed")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_JSON`: The body is not valid JSON
+             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
+             *     - `WEBHOOK_URL_REFUSED`: The URL is not http(s), carries credentials, does not resolve, or points at a private, loopback or link-local address without `WEBHOOK_ALLOW_PRIVATE`
+             *     - `UNKNOWN_EVENT_TYPE`: `events` names a type that is not in `/admin/webhooks/event-types`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The input breaks a rule of its schema; `errors` lists every field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description The input breaks a rule of its schema; `errors` lists every field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description http(s) URL events are POSTed to
+                     * @example https://example.com/hooks
+                     */
+                    url?: string;
+                    /** @description Event types to send; empty or absent means every event */
+                    events?: ("user.created" | "user.email_verified" | "user.updated" | "user.email_changed" | "user.password_changed" | "user.sessions_revoked" | "user.deletion_scheduled" | "user.deletion_cancelled" | "user.purged" | "credits.granted" | "job.status_changed")[];
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_JSON`: The body is not valid JSON
+             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
+             *     - `WEBHOOK_URL_REFUSED`: The URL is not http(s), carries credentials, does not resolve, or points at a private, loopback or link-local address without `WEBHOOK_ALLOW_PRIVATE`
+             *     - `UNKNOWN_EVENT_TYPE`: `events` names a type that is not in `/admin/webhooks/event-types`
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-rotateSecret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_JSON`: The body is not valid JSON
+             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-deliveries": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            /** @description The input breaks a rule of its schema; `errors` lists every field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook endpoint has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "webhooks-retryDelivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_JSON`: The body is not valid JSON
+             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description - `NOT_AUTHENTICATED`: No bearer token was sent
+             *     - `INVALID_ACCESS_TOKEN`: The bearer token is malformed, expired, or its session was revoked
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed-in member is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook delivery has this id */
             404: {
                 headers: {
                     [name: string]: unknown;

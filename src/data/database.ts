@@ -217,6 +217,45 @@ export interface OAuthCodesTable {
   used_at: Timestamp | null;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** A JSON array of event types; `[]` means every event. */
+  events: string;
+  description: string | null;
+  enabled: number;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  failing_since: Timestamp | null;
+  disabled_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  /** The `webhook-id` header: one per event, stable across endpoints and retries. */
+  event_id: string;
+  endpoint_id: string;
+  user_id: string;
+  /** The member's event order: 1, 2, 3… */
+  seq: number;
+  type: string;
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  give_up_at: Timestamp;
+  last_attempt_at: Timestamp | null;
+  last_status_code: number | null;
+  last_response: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
 /** The whole schema, one interface per table. */
 export interface Database {
   users: UsersTable;
@@ -233,6 +272,8 @@ export interface Database {
   identities: IdentitiesTable;
   oauth_states: OAuthStatesTable;
   oauth_codes: OAuthCodesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

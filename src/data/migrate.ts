@@ -6,6 +6,7 @@ import * as credits from "../../db/migrations/2026_11_23_0003_credits.ts";
 import * as identities from "../../db/migrations/2026_12_02_0007_identities.ts";
 import * as messageId from "../../db/migrations/2026_12_02_0004_message_id.ts";
 import * as revertEmailChange from "../../db/migrations/2026_12_02_0005_revert_email_change.ts";
+import * as webhooks from "../../db/migrations/2026_12_02_0006_webhooks.ts";
 import type { Db } from "./database.ts";
 
 /** Every migration, statically imported so `deno compile` and the Docker image carry them. */
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_0007_identities": identities,
   "2026_12_02_0004_message_id": messageId,
   "2026_12_02_0005_revert_email_change": revertEmailChange,
+  "2026_12_02_0006_webhooks": webhooks,
 };
 
 /** The names of every migration, in the order they apply. */

@@ -29,3 +29,10 @@ export async function updateUser(
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
 }
+
+/** The addresses of every operator (role `admin`): who is told when something needs them. */
+export async function listAdminEmails(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom("users").select("email").where("role", "=", "admin")
+    .orderBy("email").execute();
+  return rows.map((row) => row.email);
+}

@@ -28,7 +28,7 @@ const tagDescriptions: Record<string, string> = {
   auth: "Sign-up, sign-in and token refresh; no bearer token needed.",
   account: "The signed-in member's own account and sessions.",
   credits: "The signed-in member's credits, transaction history, jobs and usage.",
-  admin: "Operators (role `admin`): grant credits, create and update jobs.",
+  admin: "Operators (role `admin`): grant credits, create and update jobs, manage webhooks.",
 };
 
 const BODY_METHODS = new Set(["post", "put", "patch"]);

@@ -19,13 +19,14 @@ export function purgeInWorker(config: Config, now: Date): Promise<Record<string,
   }).finally(() => worker.terminate());
 }
 
-/** Purges accounts past their deletion date, hourly, then delivers the final notices. */
+/** Purges accounts past their deletion date, hourly, then delivers the notices and events. */
 export const purgeDeletionsJob: Job = {
   name: "purge-deletions",
   schedule: "0 10 * * * *",
   run: async (deps) => {
     const result = await purgeInWorker(deps.config, deps.clock.now());
     deps.outbox.nudge();
+    deps.webhooks.nudge();
     return result;
   },
 };

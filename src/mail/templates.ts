@@ -109,6 +109,12 @@ export const templates = {
       "The financial record of your transactions is kept for audit, without your name or email address. This is the last message you will receive from us.",
     ]),
 
+  webhookDisabled: (product: string, url: string, since: string) =>
+    mail(product, "a webhook endpoint was disabled", [
+      `Every delivery to the webhook endpoint ${url} has failed since ${since}, so ${product} has disabled it.`,
+      "Events that occur while it is disabled are not queued for it. Fix the receiver, then enable the endpoint again (PATCH /api/v1/admin/webhooks/{id} with enabled: true); its pending deliveries resume.",
+    ]),
+
   passwordChanged: (product: string, how: "changed" | "reset") =>
     mail(product, "your password was changed", [
       `The password of your ${product} account was ${how}. ${

@@ -7,8 +7,10 @@ import { audit, type RequestMeta } from "./audit.ts";
 import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
 import { supersedeEmailTokens } from "../data/email_tokens.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { confirmItIsTheMember } from "./reauthentication.ts";
+import { emitWebhook } from "./webhooks.ts";
 import type { Authenticated } from "./sessions.ts";
 
 /** The phrase a member types to confirm that they mean it. */
@@ -39,13 +41,22 @@ export async function requestDeletion(
   const now = deps.clock.now();
   const deletionDate = new Date(now.getTime() + deps.config.deletionGraceDays * 86_400_000)
     .toISOString();
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx, events) => {
     await updateUser(trx, user.id, {
       status: "pending_deletion",
       deletion_date: deletionDate,
       updated_at: now.toISOString(),
     });
     const revoked = await revokeSessions(trx, user.id, now.toISOString(), "account_deletion");
+    await events.webhook("user.sessions_revoked", {
+      user_id: user.id,
+      reason: "account_deletion",
+      count: revoked.length,
+    });
+    await events.webhook("user.deletion_scheduled", {
+      user_id: user.id,
+      deletion_date: deletionDate,
+    });
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "cancel_deletion",
@@ -62,13 +73,13 @@ export async function requestDeletion(
       sessions_revoked: revoked.length,
     });
   });
-  deps.outbox.nudge();
   return { deletion_date: deletionDate };
 }
 
 /**
  * Restores an account pending deletion, in the caller's transaction: status `active`, no date,
- * the remaining cancel links spent, and a mail that confirms it. Used by sign-in and by the link.
+ * the remaining cancel links spent, a mail that confirms it and a `user.deletion_cancelled`
+ * event. Used by sign-in and by the link; the caller nudges the deliverers after its commit.
  */
 export async function restoreAccount(
   deps: Deps,
@@ -90,6 +101,7 @@ export async function restoreAccount(
     to: user.email,
     ...templates.deletionCancelled(deps.config.productName),
   });
+  await emitWebhook(deps, trx, "user.deletion_cancelled", { user_id: user.id, via });
   await audit(trx, "account.deletion_cancelled", user.id, meta, now, { via });
 }
 
@@ -100,7 +112,7 @@ export async function restoreAccount(
  */
 export async function cancelDeletion(deps: Deps, token: string, meta: RequestMeta): Promise<void> {
   const now = deps.clock.now();
-  const cancelled = await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     const spent = await spendToken(trx, token, "cancel_deletion", now);
     const user = spent && await findUserById(trx, spent.user_id);
     if (
@@ -108,7 +120,5 @@ export async function cancelDeletion(deps: Deps, token: string, meta: RequestMet
       user.deletion_date <= now.toISOString()
     ) throw new DomainError("INVALID_CANCELLATION_TOKEN"); // rolls the spend back too
     await restoreAccount(deps, trx, user, meta, now, "link");
-    return true;
   });
-  if (cancelled) deps.outbox.nudge();
 }

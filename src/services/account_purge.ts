@@ -3,6 +3,8 @@ import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { audit } from "./audit.ts";
 import { pictureFolder } from "./profile_picture.ts";
+import { emitWebhook } from "./webhooks.ts";
+import { deleteSettledDeliveriesOf } from "../data/webhooks.ts";
 
 interface PurgedMember {
   id: string;
@@ -35,6 +37,12 @@ export const DATA_HANDLING: readonly {
         eb.or([eb("user_id", "=", m.id), eb("recipient", "=", m.email)])
       )
         .execute(),
+  },
+  {
+    table: "webhook_deliveries",
+    handling:
+      "settled deliveries about the member deleted; pending ones go out in order, ending with user.purged (the id only), then age out",
+    step: (trx, m) => deleteSettledDeliveriesOf(trx, m.id),
   },
   {
     table: "audit_events",
@@ -75,7 +83,8 @@ export interface PurgeOptions {
 /**
  * Purges every account whose deletion date has passed, in batches, each member in its own
  * transaction (see `DATA_HANDLING`), yielding to the event loop between batches so requests keep
- * flowing. A final notice to each address is enqueued (the caller nudges delivery once, after).
+ * flowing. A final notice to each address and a `user.purged` webhook event (the id only) are
+ * queued in the member's transaction (the caller nudges both deliverers once, after).
  * Idempotent and crash-safe: the database part commits whole or not at all, and every run ends by
  * deleting picture folders whose member no longer exists, so a run after a crash leaves no orphan
  * row or file.
@@ -116,6 +125,7 @@ async function purgeMember(deps: Deps, member: PurgedMember, now: Date): Promise
       ...templates.accountPurged(deps.config.productName),
     });
     await audit(trx, "account.purged", null, { ip: null, userAgent: null }, now);
+    await emitWebhook(deps, trx, "user.purged", { user_id: member.id });
   });
 }
 

@@ -13,6 +13,7 @@ import { isAddressAvailable } from "./address_availability.ts";
 import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import {
   assertPasswordAttemptAllowed,
@@ -64,7 +65,7 @@ export async function register(
   const id = crypto.randomUUID();
   const at = now.toISOString();
   try {
-    const signedIn = await deps.db.transaction().execute(async (trx) => {
+    const signedIn = await commitChange(deps, async (trx, events) => {
       await insertUser(trx, {
         id,
         email,
@@ -78,11 +79,17 @@ export async function register(
       });
       await audit(trx, "user.registered", id, meta, now);
       await enqueueVerificationMail(deps, trx, { id, email }, now);
+      await events.webhook("user.created", {
+        user_id: id,
+        email,
+        name: input.name ?? null,
+        email_verified: false,
+        created_at: at,
+      });
       const pair = await startSession(deps, trx, id, meta);
       const user = await findUserById(trx, id);
       return { ...pair, user: toProfile(user!) };
     });
-    deps.outbox.nudge();
     return signedIn;
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("EMAIL_TAKEN"); // lost a race for the address
@@ -155,19 +162,19 @@ async function signInCancellingDeletion(
   meta: RequestMeta,
   now: Date,
 ): Promise<SignedIn> {
-  const signedIn = await deps.db.transaction().execute(async (trx) => {
+  // On the serving connection, not the commit thread: the restore enqueues mail and an event.
+  return await commitChange(deps, async (trx) => {
     await restoreAccount(deps, trx, user, meta, now, "sign_in");
     await audit(trx, "sign_in.succeeded", user.id, meta, now);
     const pair = await startSession(deps, trx, user.id, meta);
     const restored = await findUserById(trx, user.id);
     return { ...pair, user: toProfile(restored!), deletion_cancelled: true as const };
   });
-  deps.outbox.nudge();
-  return signedIn;
 }
 
 /**
  * Updates the member's name and phone. `undefined` leaves a field as it is; `phone: null` clears it.
+ * A `user.updated` event names the fields whose value changed.
  */
 export async function updateProfile(
   deps: Deps,
@@ -177,14 +184,21 @@ export async function updateProfile(
 ): Promise<Profile> {
   if (changes.name === undefined && changes.phone === undefined) return auth.profile;
   const now = deps.clock.now();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await commitChange(deps, async (trx, events) => {
     const phone = changes.phone == null ? changes.phone : normalizePhone(changes.phone);
+    const before = await findUserById(trx, auth.userId);
     const row = await updateUser(trx, auth.userId, {
       name: changes.name,
       phone,
       updated_at: now.toISOString(),
     });
     await audit(trx, "profile.updated", auth.userId, meta, now, { fields: Object.keys(changes) });
+    const changed: { name?: string | null; phone?: string | null } = {};
+    if (row!.name !== before?.name) changed.name = row!.name;
+    if (row!.phone !== before?.phone) changed.phone = row!.phone;
+    if (Object.keys(changed).length > 0) {
+      await events.webhook("user.updated", { user_id: auth.userId, ...changed });
+    }
     return toProfile(row!);
   });
 }
@@ -215,7 +229,7 @@ export async function changePassword(
   if (input.new_password === input.current_password) throw new DomainError("SAME_PASSWORD");
   const passwordHash = await deps.passwords.hash(input.new_password);
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx, events) => {
     await updateUser(trx, auth.userId, {
       password_hash: passwordHash,
       updated_at: now.toISOString(),
@@ -223,7 +237,13 @@ export async function changePassword(
     const revoked = await revokeSessions(trx, auth.userId, now.toISOString(), "password_changed", {
       except: auth.sessionId,
     });
-    await deps.outbox.enqueue(trx, {
+    await events.webhook("user.password_changed", { user_id: auth.userId, via: "change" });
+    await events.webhook("user.sessions_revoked", {
+      user_id: auth.userId,
+      reason: "password_changed",
+      count: revoked.length,
+    });
+    await events.mail({
       userId: user.id,
       kind: "password_changed",
       to: user.email,
@@ -233,5 +253,4 @@ export async function changePassword(
       sessions_revoked: revoked.length,
     });
   });
-  deps.outbox.nudge();
 }

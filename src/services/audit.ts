@@ -34,7 +34,12 @@ export type AuditEventName =
   | "job.status_changed"
   | "identity.linked"
   | "identity.unlinked"
-  | "oauth.code_reused";
+  | "oauth.code_reused"
+  | "webhook.created"
+  | "webhook.updated"
+  | "webhook.deleted"
+  | "webhook.secret_rotated"
+  | "webhook.delivery_retried";
 
 /** Records a security event in the caller's transaction, so it commits (or not) with its cause. */
 export async function audit(...event: Parameters<typeof auditWrite>): Promise<void> {

@@ -4,6 +4,7 @@ import { appendTransaction, positionRange, transactionsAt } from "../data/credit
 import type { CreditTransactionType } from "../data/database.ts";
 import type { Deps } from "../deps.ts";
 import { audit, type RequestMeta } from "./audit.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { expireDueLots, lockAccount } from "./ledger.ts";
 import { type Page, pageOf } from "./pagination.ts";
@@ -95,7 +96,7 @@ export async function grantCredits(
   if (expiresAt !== null && expiresAt <= nowIso) {
     throw new DomainError("VALIDATION_ERROR", "expires_at must be in the future");
   }
-  return await deps.db.transaction().execute(async (trx) => {
+  return await commitChange(deps, async (trx, events) => {
     const account = await lockAccount(trx, userId);
     await expireDueLots(trx, account, now);
     const lot = await insertLot(trx, {
@@ -115,6 +116,13 @@ export async function grantCredits(
     }, nowIso);
     await audit(trx, "credits.granted", userId, meta, now, {
       operator_id: operator.userId,
+      lot_id: lot.id,
+      amount: lot.granted,
+      source: lot.source,
+      expires_at: lot.expires_at,
+    });
+    await events.webhook("credits.granted", {
+      user_id: userId,
       lot_id: lot.id,
       amount: lot.granted,
       source: lot.source,

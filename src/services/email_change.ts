@@ -8,6 +8,7 @@ import { isAddressAvailable } from "./address_availability.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { isTokenUsable, spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { confirmItIsTheMember } from "./reauthentication.ts";
 import type { Authenticated } from "./sessions.ts";
@@ -47,7 +48,7 @@ export async function requestEmailChange(
   if (!await isAddressAvailable(deps.db, newEmail, now, user.id)) {
     throw new DomainError("EMAIL_TAKEN");
   }
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "change_email",
@@ -62,7 +63,6 @@ export async function requestEmailChange(
     });
     await audit(trx, "email.change_requested", user.id, meta, now);
   });
-  deps.outbox.nudge();
   return { email: newEmail };
 }
 
@@ -79,7 +79,7 @@ export async function confirmEmailChange(
 ): Promise<{ email: string }> {
   const now = deps.clock.now();
   try {
-    const email = await deps.db.transaction().execute(async (trx) => {
+    const email = await commitChange(deps, async (trx, events) => {
       const spent = await spendToken(trx, token, "change_email", now);
       const user = spent && await findUserById(trx, spent.user_id);
       if (!spent?.new_email || !user) throw new DomainError("INVALID_VERIFICATION_TOKEN");
@@ -90,6 +90,11 @@ export async function confirmEmailChange(
         email: spent.new_email,
         email_verified_at: now.toISOString(),
         updated_at: now.toISOString(),
+      });
+      await events.webhook("user.email_changed", {
+        user_id: user.id,
+        old_email: user.email,
+        new_email: spent.new_email,
       });
       // The old address is told, with a "this wasn't me" link that restores it (7 days).
       await enqueueLinkMail(deps, trx, {
@@ -108,7 +113,6 @@ export async function confirmEmailChange(
       await audit(trx, "email.changed", user.id, meta, now);
       return spent.new_email;
     });
-    deps.outbox.nudge();
     return { email };
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("EMAIL_TAKEN");
@@ -142,7 +146,7 @@ export async function revertEmailChange(
   }
   const unusableHash = await deps.passwords.hash(generateOpaqueToken());
   try {
-    const email = await deps.db.transaction().execute(async (trx) => {
+    const email = await commitChange(deps, async (trx, events) => {
       const spent = await spendToken(trx, token, "revert_email_change", now);
       const user = spent && await findUserById(trx, spent.user_id);
       if (!spent?.new_email || !user) throw new DomainError("INVALID_REVERT_TOKEN");
@@ -159,6 +163,18 @@ export async function revertEmailChange(
         updated_at: at,
       });
       const revoked = await revokeSessions(trx, user.id, at, "email_change_reverted");
+      if (restored !== user.email) {
+        await events.webhook("user.email_changed", {
+          user_id: user.id,
+          old_email: user.email,
+          new_email: restored,
+        });
+      }
+      await events.webhook("user.sessions_revoked", {
+        user_id: user.id,
+        reason: "email_change_reverted",
+        count: revoked.length,
+      });
       await supersedeLaterEmailTokens(trx, user.id, "revert_email_change", spent.id, at);
       await supersedeEmailTokens(trx, user.id, "change_email", at);
       await supersedeEmailTokens(trx, user.id, "verify_email", at);
@@ -179,7 +195,6 @@ export async function revertEmailChange(
       });
       return restored;
     });
-    deps.outbox.nudge();
     return { email };
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("REVERT_ADDRESS_TAKEN");

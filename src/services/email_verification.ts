@@ -5,6 +5,7 @@ import { templates } from "../mail/templates.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -35,7 +36,7 @@ export async function verifyEmail(
   meta: RequestMeta,
 ): Promise<{ email: string }> {
   const now = deps.clock.now();
-  const email = await deps.db.transaction().execute(async (trx) => {
+  const email = await commitChange(deps, async (trx, events) => {
     const spent = await spendToken(trx, token, "verify_email", now);
     if (spent === undefined) return undefined;
     const user = await findUserById(trx, spent.user_id);
@@ -45,6 +46,7 @@ export async function verifyEmail(
         email_verified_at: now.toISOString(),
         updated_at: now.toISOString(),
       });
+      await events.webhook("user.email_verified", { user_id: user.id, email: user.email });
     }
     await audit(trx, "email.verified", user.id, meta, now);
     return user.email;
@@ -69,9 +71,8 @@ export async function resendVerification(
     deps.config.rateLimits.verificationResendPerUser,
     now,
   );
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     await enqueueVerificationMail(deps, trx, { id: auth.userId, email: auth.profile.email }, now);
     await audit(trx, "email.verification_sent", auth.userId, meta, now);
   });
-  deps.outbox.nudge();
 }

@@ -152,6 +152,20 @@ export const errorCodes = {
     detail: "grant_type must be authorization_code",
     description: "OAuth `unsupported_grant_type`: only `authorization_code` is supported",
   },
+  WEBHOOK_URL_REFUSED: {
+    status: 400,
+    detail: "Webhook URL refused",
+    description: "The URL is not http(s), carries credentials, does not resolve, or points at a " +
+      "private, loopback or link-local address without `WEBHOOK_ALLOW_PRIVATE`",
+    example: "url points to a private, loopback or link-local address " +
+      "(set WEBHOOK_ALLOW_PRIVATE=true to allow it)",
+  },
+  UNKNOWN_EVENT_TYPE: {
+    status: 400,
+    detail: "Unknown event type",
+    description: "`events` names a type that is not in `/admin/webhooks/event-types`",
+    example: "Unknown event type: user.nope",
+  },
   PASSWORD_NOT_SET: {
     status: 400,
     detail: "Your account has no password: set one through the password reset mail",
@@ -236,6 +250,16 @@ export const errorCodes = {
     status: 404,
     detail: "Sign in with Google is not configured",
     description: "`GOOGLE_CLIENT_ID` and `GOOGLE_CLIENT_SECRET` are not set",
+  },
+  WEBHOOK_NOT_FOUND: {
+    status: 404,
+    detail: "Webhook endpoint not found",
+    description: "No webhook endpoint has this id",
+  },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    status: 404,
+    detail: "Webhook delivery not found",
+    description: "No webhook delivery has this id",
   },
   METHOD_NOT_ALLOWED: {
     status: 405,

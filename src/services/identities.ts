@@ -1,3 +1,5 @@
+import { emitWebhook } from "./webhooks.ts";
+import { commitChange } from "./change.ts";
 import { isAddressAvailable } from "./address_availability.ts";
 import type { Db, UserRow } from "../data/database.ts";
 import {
@@ -147,6 +149,13 @@ export async function resolveSignIn(
     throw error;
   }
   await audit(trx, "user.registered", id, meta, now, { via: "oidc" });
+  await emitWebhook(deps, trx, "user.created", {
+    user_id: id,
+    email,
+    name: null,
+    email_verified: identity.emailVerified,
+    created_at: at,
+  });
   if (!identity.emailVerified) await enqueueVerificationMail(deps, trx, { id, email }, now);
   const user = await findUserById(trx, id);
   await link(deps, trx, user!, identity, meta, now, "sign_in");
@@ -226,7 +235,7 @@ export async function unlinkIdentity(
   const issuer = deps.oidc?.issuer;
   if (issuer === undefined) throw new DomainError("OAUTH_NOT_CONFIGURED");
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     const user = await findUserById(trx, auth.userId);
     const identities = await listIdentities(trx, auth.userId);
     if (user === undefined || !identities.some((row) => row.issuer === issuer)) {
@@ -247,5 +256,4 @@ export async function unlinkIdentity(
     });
     await audit(trx, "identity.unlinked", user.id, meta, now, { issuer });
   });
-  deps.outbox.nudge();
 }

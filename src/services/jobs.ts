@@ -2,6 +2,7 @@ import type { JobStatus } from "../data/database.ts";
 import { countJobsByStatus, insertJob, type JobRow, listJobs, updateJob } from "../data/jobs.ts";
 import type { Deps } from "../deps.ts";
 import { audit, type RequestMeta } from "./audit.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { debitLots, expireDueLots, lockAccount, refundDebit } from "./ledger.ts";
 import { type Page, pageOf } from "./pagination.ts";
@@ -96,7 +97,7 @@ export async function updateJobStatus(
   }
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await commitChange(deps, async (trx, events) => {
     // A write first (the job's updated_at): the transaction holds the write lock from here on.
     const before = await updateJob(trx, jobId, { updated_at: nowIso });
     if (before === undefined) throw new DomainError("JOB_NOT_FOUND");
@@ -130,6 +131,14 @@ export async function updateJobStatus(
     await audit(trx, "job.status_changed", job.user_id, meta, now, {
       operator_id: operator.userId,
       job_id: job.id,
+      from,
+      to,
+      refunded: changes.refunded_at !== undefined ? job.credits_cost : 0,
+    });
+    await events.webhook("job.status_changed", {
+      user_id: job.user_id,
+      job_id: job.id,
+      kind: job.kind,
       from,
       to,
       refunded: changes.refunded_at !== undefined ? job.credits_cost : 0,

@@ -1,3 +1,4 @@
+import { commitChange } from "./change.ts";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
@@ -327,14 +328,11 @@ export async function completeAuthorization(
 
   try {
     if (row.purpose === "link") {
-      await deps.db.transaction().execute((trx) =>
-        linkToMember(deps, trx, row.user_id!, identity, meta, now)
-      );
-      deps.outbox.nudge();
+      await commitChange(deps, (trx) => linkToMember(deps, trx, row.user_id!, identity, meta, now));
       return back({ linked: "google" });
     }
     const code = generateOpaqueToken();
-    await deps.db.transaction().execute(async (trx) => {
+    await commitChange(deps, async (trx) => {
       const { userId } = await resolveSignIn(deps, trx, identity, meta, now);
       await insertOAuthCode(trx, {
         id: crypto.randomUUID(),
@@ -348,7 +346,6 @@ export async function completeAuthorization(
         used_at: null,
       });
     });
-    deps.outbox.nudge();
     return back({ code });
   } catch (error) {
     if (error instanceof LinkRefused) {
@@ -397,7 +394,7 @@ export async function exchangeCode(
   }
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await commitChange(deps, async (trx) => {
     const code = await findOAuthCode(trx, hashToken(params.code!));
     if (code === undefined) {
       return { kind: "invalid" as const, reason: "Invalid authorization code" };
@@ -450,6 +447,5 @@ export async function exchangeCode(
     return { kind: "signed_in" as const, signedIn };
   });
   if (outcome.kind === "invalid") throw new OAuthError("invalid_grant", outcome.reason);
-  deps.outbox.nudge();
   return outcome.signedIn;
 }

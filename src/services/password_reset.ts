@@ -6,6 +6,7 @@ import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { isTokenUsable, spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 
@@ -36,7 +37,7 @@ async function sendResetLink(
 ): Promise<void> {
   const user = await findUserByEmail(deps.db, email);
   if (user === undefined) return;
-  await deps.db.transaction().execute(async (trx) => {
+  await commitChange(deps, async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "reset_password",
@@ -46,7 +47,6 @@ async function sendResetLink(
     });
     await audit(trx, "password.reset_requested", user.id, meta, now);
   });
-  deps.outbox.nudge();
 }
 
 /**
@@ -67,7 +67,7 @@ export async function resetPassword(
   }
   const passwordHash = await deps.passwords.hash(input.new_password);
   const at = now.toISOString();
-  const reset = await deps.db.transaction().execute(async (trx) => {
+  const reset = await commitChange(deps, async (trx, events) => {
     const spent = await spendToken(trx, input.token, "reset_password", now);
     if (spent === undefined) return false;
     const user = await updateUser(trx, spent.user_id, {
@@ -75,9 +75,18 @@ export async function resetPassword(
       updated_at: at,
     });
     if (user === undefined) return false;
-    if (user.email_verified_at === null) await updateUser(trx, user.id, { email_verified_at: at });
+    if (user.email_verified_at === null) {
+      await updateUser(trx, user.id, { email_verified_at: at });
+      await events.webhook("user.email_verified", { user_id: user.id, email: user.email });
+    }
     const revoked = await revokeSessions(trx, user.id, at, "password_reset");
-    await deps.outbox.enqueue(trx, {
+    await events.webhook("user.password_changed", { user_id: user.id, via: "reset" });
+    await events.webhook("user.sessions_revoked", {
+      user_id: user.id,
+      reason: "password_reset",
+      count: revoked.length,
+    });
+    await events.mail({
       userId: user.id,
       kind: "password_changed",
       to: user.email,
@@ -87,5 +96,4 @@ export async function resetPassword(
     return true;
   });
   if (!reset) throw new DomainError("INVALID_RESET_TOKEN");
-  deps.outbox.nudge();
 }

@@ -4,6 +4,7 @@ import { ImageTimeout } from "../images/pool.ts";
 import { ImageRejected } from "../images/process.ts";
 import { keyFromUrl, uploadUrl } from "../storage/uploads.ts";
 import { audit, type RequestMeta } from "./audit.ts";
+import { commitChange } from "./change.ts";
 import { DomainError, type ErrorCode } from "./errors.ts";
 import type { Authenticated } from "./sessions.ts";
 
@@ -50,11 +51,15 @@ export async function setProfilePicture(
   const now = deps.clock.now();
   let previous: string | null;
   try {
-    previous = await deps.db.transaction().execute(async (trx) => {
+    previous = await commitChange(deps, async (trx, events) => {
       const user = await findUserById(trx, auth.userId);
       await updateUser(trx, auth.userId, {
         profile_picture: uploadUrl(key),
         updated_at: now.toISOString(),
+      });
+      await events.webhook("user.updated", {
+        user_id: auth.userId,
+        profile_picture: uploadUrl(key),
       });
       await audit(trx, "profile_picture.updated", auth.userId, meta, now);
       return user?.profile_picture ?? null;
@@ -77,10 +82,11 @@ export async function removeProfilePicture(
   meta: RequestMeta,
 ): Promise<void> {
   const now = deps.clock.now();
-  const previous = await deps.db.transaction().execute(async (trx) => {
+  const previous = await commitChange(deps, async (trx, events) => {
     const user = await findUserById(trx, auth.userId);
     if (!user?.profile_picture) return null;
     await updateUser(trx, auth.userId, { profile_picture: null, updated_at: now.toISOString() });
+    await events.webhook("user.updated", { user_id: auth.userId, profile_picture: null });
     await audit(trx, "profile_picture.removed", auth.userId, meta, now);
     return user.profile_picture;
   });

@@ -13,6 +13,7 @@ import {
 } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
 import { audit, type RequestMeta } from "./audit.ts";
+import { commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { type Profile, toProfile } from "./profile.ts";
 import { generateOpaqueToken, hashToken, openWithToken, sealWithToken } from "./tokens.ts";
@@ -281,9 +282,14 @@ export async function revokeAllSessions(
   meta: RequestMeta,
 ): Promise<number> {
   const now = deps.clock.now();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await commitChange(deps, async (trx, events) => {
     const ids = await revokeSessions(trx, auth.userId, now.toISOString(), "logout_all");
     await audit(trx, "sessions.revoked_all", auth.userId, meta, now, { count: ids.length });
+    await events.webhook("user.sessions_revoked", {
+      user_id: auth.userId,
+      reason: "logout_all",
+      count: ids.length,
+    });
     return ids.length;
   });
 }
