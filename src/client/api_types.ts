@@ -3475,10 +3475,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /**
-             * @description - `MALFORMED_JSON`: The body is not valid JSON
-             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
-             */
+            /** @description The input breaks a rule of its schema; `errors` lists every field at fault */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3510,24 +3507,6 @@ export interface operations {
             };
             /** @description No webhook endpoint has this id */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A body was sent without `Content-Type: application/json` */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3626,10 +3605,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /**
-             * @description - `MALFORMED_JSON`: The body is not valid JSON
-             *     - `VALIDATION_ERROR`: The input breaks a rule of its schema; `errors` lists every field at fault
-             */
+            /** @description The input breaks a rule of its schema; `errors` lists every field at fault */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3661,24 +3637,6 @@ export interface operations {
             };
             /** @description No webhook delivery has this id */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is over the size limit (`MAX_BODY_BYTES`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A body was sent without `Content-Type: application/json` */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };

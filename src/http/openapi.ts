@@ -54,6 +54,15 @@ export function formOf(fields: Record<string, string>): FormData {
 }
 
 /**
+ * Whether an operation takes its input only in the path: a body method whose every input field is
+ * a path parameter, so trpc-to-openapi documents and reads no body. Its only refusable input is an
+ * out-of-bounds path parameter.
+ */
+export function inputInPathOnly(method: string, operation: { requestBody?: unknown }): boolean {
+  return BODY_METHODS.has(method) && operation.requestBody === undefined;
+}
+
+/**
  * The `detail` a procedure answers to the first probe its input schema refuses, with the probe;
  * `undefined` when it takes no input or accepts every probe. This is what the server answers:
  * the input schema's first issue becomes `detail`.
@@ -61,12 +70,17 @@ export function formOf(fields: Record<string, string>): FormData {
 export function validationExample(
   procedure: AnyProcedure,
   pathParams: string[],
+  pathOnly = false,
 ): { input: Record<string, string>; detail: string } | undefined {
   const parser = (procedure._def.inputs as { safeParse?: (v: unknown) => unknown }[])[0];
   if (parser?.safeParse === undefined) return undefined;
   // An input that takes an empty form is a multipart body: probe it with a form.
   const takesForm = (parser.safeParse(new FormData()) as { success: boolean }).success;
-  const probes = takesForm ? [UNKNOWN_FIELD_PROBE] : validationProbes(pathParams);
+  const probes = takesForm
+    ? [UNKNOWN_FIELD_PROBE]
+    : pathOnly
+    ? [Object.fromEntries(pathParams.map((name) => [name, "0".repeat(1000)]))]
+    : validationProbes(pathParams);
   for (const input of probes) {
     const candidate = takesForm ? formOf(input) : input;
     const result = parser.safeParse(candidate) as {
@@ -172,7 +186,7 @@ function bodyKind(method: string, operation: Operation, takesInput: boolean): Bo
   const content = operation.requestBody?.content ?? {};
   if ("multipart/form-data" in content) return "multipart";
   if ("application/json" in content) return "json";
-  if (!takesInput) return "none";
+  if (!takesInput || inputInPathOnly(method, operation)) return "none";
   return BODY_METHODS.has(method) ? "json" : "query";
 }
 
@@ -242,7 +256,11 @@ export function buildOpenApiDocument(
         .map((p) => p.name);
       const takesInput = procedure._def.inputs.length > 0;
       const body = bodyKind(method, operation, takesInput);
-      const validation = validationExample(procedure, pathParams);
+      const validation = validationExample(
+        procedure,
+        pathParams,
+        inputInPathOnly(method, operation),
+      );
       const errors = operationErrors(procedure, body, validation?.detail);
       operation.responses = { ...responses, ...errorResponses(errors) };
     }

@@ -3,6 +3,7 @@ import {
   codeDescription,
   exampleDetail,
   formOf,
+  inputInPathOnly,
   proceduresByRoute,
   UNKNOWN_FIELD_PROBE,
   validationExample,
@@ -78,7 +79,7 @@ Deno.test("every documented error is in the error table, at its status, with a d
         assert.equal(errorCodes[code].status, Number(status), `${method} ${path} ${code}`);
         assert.equal(summary, codeDescription(code));
         const expected = code === "VALIDATION_ERROR"
-          ? validationExample(procedure, pathParams)?.detail
+          ? validationExample(procedure, pathParams, inputInPathOnly(method, operation))?.detail
           : exampleDetail(code);
         assert.equal(detail, expected, `${method} ${path} ${code}`);
       }
@@ -199,12 +200,17 @@ Deno.test("the server's real error answers are the documented ones, detail for d
         }
         const pathParams = (operation.parameters ?? []).filter((p) => p.in === "path")
           .map((p) => p.name);
-        const probe = validationExample(procedure, pathParams);
+        const pathOnly = inputInPathOnly(method, operation);
+        const probe = validationExample(procedure, pathParams, pathOnly);
         if (probe === undefined || "multipart/form-data" in content) continue;
         const input = Object.fromEntries(
           Object.entries(probe.input).filter(([name]) => !pathParams.includes(name)),
         );
-        const response = "application/json" in content
+        const response = pathOnly
+          ? await server.api(m, path.replaceAll(/\{(\w+)\}/g, (_, name) => probe.input[name]), {
+            token,
+          })
+          : "application/json" in content
           ? await server.api(m, url(path), { token, body: input })
           : await server.api(m, `${url(path)}?${new URLSearchParams(input)}`, { token });
         assert.equal(response.body.code, "VALIDATION_ERROR", `${m} ${path}`);
