@@ -1,6 +1,8 @@
-import { sql } from "kysely";
 import { loadConfig } from "./config.ts";
-import { type Db, openDatabase } from "./data/database.ts";
+import { copyDatabase, CopyError } from "./data/copy_database.ts";
+import { type Db, openConfiguredDatabase, openDatabase } from "./data/database.ts";
+import { openPostgres } from "./data/postgres.ts";
+import { backupTo, UnsupportedOnPostgresError } from "./data/dialect.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { closeDeps, createDeps } from "./deps.ts";
 import { jobs } from "./jobs/jobs.ts";
@@ -9,7 +11,9 @@ const usage = `Usage: deno task cli <command>
 
 Commands:
   promote-admin <email>   give the member with this email the admin role
-  backup <file>           write a consistent copy of the live database to <file>
+  backup <file>           write a consistent copy of the live SQLite database to <file>
+  copy-database --to <postgres://…>
+                          copy the SQLite database into an empty PostgreSQL one, then verify it
   run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}`;
 
 /** Gives the member the admin role; returns false when no member has that email. */
@@ -22,23 +26,24 @@ export async function promoteAdmin(db: Db, email: string, now: Date): Promise<bo
 }
 
 /**
- * Writes a consistent snapshot of the database to `file` with `VACUUM INTO`, which reads one
- * transaction's view while the server keeps serving. Refuses to overwrite an existing file.
+ * Writes a consistent snapshot of a SQLite database to `file` while the server keeps serving.
+ * @throws {UnsupportedOnPostgresError} on PostgreSQL, with the advice to use `pg_dump`
  */
 export async function backup(db: Db, file: string): Promise<void> {
-  await sql`VACUUM INTO ${file}`.execute(db);
+  await backupTo(db, file);
 }
 
 /** Runs one command; returns the process exit code. */
 export async function runCli(args: string[], env = Deno.env.toObject()): Promise<number> {
   const [command, argument] = args;
+  if (command === "copy-database") return await copyToPostgres(loadConfig(env), args.slice(1));
   if (command === undefined || argument === undefined || args.length !== 2) {
     console.error(usage);
     return 2;
   }
   const config = loadConfig(env);
   if (command === "run-job") return await runJob(config, argument);
-  const db = openDatabase(config.databasePath);
+  const db = openConfiguredDatabase(config);
   try {
     await migrateToLatest(db);
     switch (command) {
@@ -55,7 +60,13 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
           console.error(`${argument} already exists; choose a new file`);
           return 1;
         } catch { /* absent: good */ }
-        await backup(db, argument);
+        try {
+          await backup(db, argument);
+        } catch (error) {
+          if (!(error instanceof UnsupportedOnPostgresError)) throw error;
+          console.error(error.message);
+          return 1;
+        }
         console.log(`Database copied to ${argument}`);
         return 0;
       default:
@@ -64,6 +75,43 @@ export async function runCli(args: string[], env = Deno.env.toObject()): Promise
     }
   } finally {
     await db.destroy();
+  }
+}
+
+/** `copy-database --to <url>`: the configured SQLite file into the empty PostgreSQL at `url`. */
+async function copyToPostgres(
+  config: ReturnType<typeof loadConfig>,
+  args: string[],
+): Promise<number> {
+  const url = args.length === 2 && args[0] === "--to" ? args[1] : undefined;
+  if (url === undefined || !/^postgres(ql)?:\/\//.test(url)) {
+    console.error(`copy-database takes --to <postgres://…>\n\n${usage}`);
+    return 2;
+  }
+  const source = openDatabase(config.databasePath);
+  const target = openPostgres(url, 2);
+  try {
+    const report = await copyDatabase(source, target);
+    for (const { table, source, copied } of report.tables) {
+      console.log(
+        `${table.padEnd(28)} ${String(source).padStart(10)} rows read ${
+          String(copied).padStart(10)
+        } copied`,
+      );
+    }
+    console.log(
+      `ledger: ${report.ledger.accounts} accounts, ledger sum = balance = lot remainders for all ` +
+        `(${report.ledger.violations} violations)`,
+    );
+    console.log(`Copied ${config.databasePath} into PostgreSQL; set DATABASE_URL to use it.`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CopyError)) throw error;
+    console.error(`Nothing copied: ${error.message}`);
+    return 1;
+  } finally {
+    await source.destroy();
+    await target.destroy();
   }
 }
 

@@ -2,6 +2,7 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import * as accounts from "../../db/migrations/2026_11_23_0001_accounts.ts";
 import * as email from "../../db/migrations/2026_11_23_0002_email.ts";
 import * as credits from "../../db/migrations/2026_11_23_0003_credits.ts";
+import * as sharedState from "../../db/migrations/2026_12_02_0005_shared_state.ts";
 import type { Db } from "./database.ts";
 
 /** Every migration, statically imported so `deno compile` and the Docker image carry them. */
@@ -9,6 +10,7 @@ const migrations: Record<string, Migration> = {
   "2026_11_23_0001_accounts": accounts,
   "2026_11_23_0002_email": email,
   "2026_11_23_0003_credits": credits,
+  "2026_12_02_0005_shared_state": sharedState,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

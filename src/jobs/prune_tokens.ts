@@ -1,4 +1,7 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
+import { pruneJobRuns } from "../data/job_runs.ts";
+import { pruneRateLimits } from "../data/rate_limits.ts";
 import type { Job } from "./scheduler.ts";
 
 const RETENTION_MS = 30 * 86_400_000;
@@ -6,7 +9,8 @@ const RETENTION_MS = 30 * 86_400_000;
 /**
  * Deletes what no longer serves: refresh tokens past their expiry, sessions revoked or expired
  * more than 30 days ago (with their tokens), email tokens used or expired, and mail sent more
- * than 30 days ago.
+ * than 30 days ago, rate-limit windows that have ended, and the claims of scheduled runs older
+ * than 30 days.
  *
  * Spent refresh tokens of live sessions are kept until they expire: replaying one is how theft
  * is detected, and a deleted one would only be "unknown".
@@ -14,7 +18,7 @@ const RETENTION_MS = 30 * 86_400_000;
 export async function pruneTokens(db: Db, now: Date): Promise<Record<string, number>> {
   const at = now.toISOString();
   const retention = new Date(now.getTime() - RETENTION_MS).toISOString();
-  return await db.transaction().execute(async (trx) => {
+  return await writeTransaction(db, async (trx) => {
     const sessions = await trx.deleteFrom("sessions")
       .where((eb) =>
         eb.or([
@@ -29,11 +33,15 @@ export async function pruneTokens(db: Db, now: Date): Promise<Record<string, num
       .executeTakeFirst();
     const mail = await trx.deleteFrom("outbox")
       .where("status", "=", "sent").where("sent_at", "<", retention).executeTakeFirst();
+    const rateLimits = await pruneRateLimits(trx, at);
+    const jobRuns = await pruneJobRuns(trx, retention);
     return {
       sessions: Number(sessions.numDeletedRows),
       refresh_tokens: Number(refreshTokens.numDeletedRows),
       email_tokens: Number(emailTokens.numDeletedRows),
       mail: Number(mail.numDeletedRows),
+      rate_limits: rateLimits,
+      job_runs: jobRuns,
     };
   });
 }

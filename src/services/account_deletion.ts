@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import { findUserById, updateUser } from "../data/users.ts";
@@ -32,7 +33,7 @@ export async function requestDeletion(
   const now = deps.clock.now();
   const deletionDate = new Date(now.getTime() + deps.config.deletionGraceDays * 86_400_000)
     .toISOString();
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, {
       status: "pending_deletion",
       deletion_date: deletionDate,
@@ -93,7 +94,7 @@ export async function restoreAccount(
  */
 export async function cancelDeletion(deps: Deps, token: string, meta: RequestMeta): Promise<void> {
   const now = deps.clock.now();
-  const cancelled = await deps.db.transaction().execute(async (trx) => {
+  const cancelled = await writeTransaction(deps.db, async (trx) => {
     const spent = await spendToken(trx, token, "cancel_deletion", now);
     const user = spent && await findUserById(trx, spent.user_id);
     if (

@@ -1,4 +1,6 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
+import { lockMemberDueForPurge } from "../data/dialect.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
 import { audit } from "./audit.ts";
@@ -91,7 +93,7 @@ export async function purgeDueAccounts(
       .orderBy("deletion_date").orderBy("id").limit(batchSize).execute();
     if (due.length === 0) break;
     for (const member of due) {
-      await purgeMember(deps, member, now);
+      if (!await purgeMember(deps, member, now)) continue;
       purged++;
       await options.beforeFileDeletion?.(member.id);
       await deps.uploads.removeFolder(pictureFolder(member.id));
@@ -101,8 +103,11 @@ export async function purgeDueAccounts(
   return { accounts_purged: purged, orphan_folders_removed: await removeOrphanFolders(deps) };
 }
 
-async function purgeMember(deps: Deps, member: PurgedMember, now: Date): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
+/** Purges one member in one transaction; `false` when they are no longer due
+ * (another purge took them, or they signed in and restored the account). */
+async function purgeMember(deps: Deps, member: PurgedMember, now: Date): Promise<boolean> {
+  return await writeTransaction(deps.db, async (trx) => {
+    if (!await lockMemberDueForPurge(trx, member.id, now.toISOString())) return false;
     for (const { step } of DATA_HANDLING) await step?.(trx, member);
     await trx.deleteFrom("users").where("id", "=", member.id).execute();
     await deps.outbox.enqueue(trx, {
@@ -113,6 +118,7 @@ async function purgeMember(deps: Deps, member: PurgedMember, now: Date): Promise
       ...templates.accountPurged(deps.config.productName),
     });
     await audit(trx, "account.purged", null, { ip: null, userAgent: null }, now);
+    return true;
   });
 }
 

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import {
   findUserByEmail,
   findUserById,
@@ -53,7 +54,7 @@ export async function register(
   const id = crypto.randomUUID();
   const at = now.toISOString();
   try {
-    const signedIn = await deps.db.transaction().execute(async (trx) => {
+    const signedIn = await writeTransaction(deps.db, async (trx) => {
       await insertUser(trx, {
         id,
         email,
@@ -136,7 +137,7 @@ async function signInCancellingDeletion(
   meta: RequestMeta,
   now: Date,
 ): Promise<SignedIn> {
-  const signedIn = await deps.db.transaction().execute(async (trx) => {
+  const signedIn = await writeTransaction(deps.db, async (trx) => {
     await restoreAccount(deps, trx, user, meta, now, "sign_in");
     await audit(trx, "sign_in.succeeded", user.id, meta, now);
     const pair = await startSession(deps, trx, user.id, meta);
@@ -158,7 +159,7 @@ export async function updateProfile(
 ): Promise<Profile> {
   if (changes.name === undefined && changes.phone === undefined) return auth.profile;
   const now = deps.clock.now();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     const phone = changes.phone == null ? changes.phone : normalizePhone(changes.phone);
     const row = await updateUser(trx, auth.userId, {
       name: changes.name,
@@ -191,7 +192,7 @@ export async function changePassword(
   if (input.new_password === input.current_password) throw new DomainError("SAME_PASSWORD");
   const passwordHash = await deps.passwords.hash(input.new_password);
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await updateUser(trx, auth.userId, {
       password_hash: passwordHash,
       updated_at: now.toISOString(),

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { findUserByEmail, findUserById, isUniqueViolation, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
@@ -28,7 +29,7 @@ export async function requestEmailChange(
   if (newEmail === user.email) throw new DomainError("SAME_EMAIL");
   if (await findUserByEmail(deps.db, newEmail)) throw new DomainError("EMAIL_TAKEN");
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "change_email",
@@ -59,7 +60,7 @@ export async function confirmEmailChange(
 ): Promise<{ email: string }> {
   const now = deps.clock.now();
   try {
-    const email = await deps.db.transaction().execute(async (trx) => {
+    const email = await writeTransaction(deps.db, async (trx) => {
       const spent = await spendToken(trx, token, "change_email", now);
       const user = spent && await findUserById(trx, spent.user_id);
       if (!spent?.new_email || !user) throw new DomainError("INVALID_VERIFICATION_TOKEN");

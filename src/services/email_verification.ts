@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
 import { findUserById, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
@@ -35,7 +36,7 @@ export async function verifyEmail(
   meta: RequestMeta,
 ): Promise<{ email: string }> {
   const now = deps.clock.now();
-  const email = await deps.db.transaction().execute(async (trx) => {
+  const email = await writeTransaction(deps.db, async (trx) => {
     const spent = await spendToken(trx, token, "verify_email", now);
     if (spent === undefined) return undefined;
     const user = await findUserById(trx, spent.user_id);
@@ -69,7 +70,7 @@ export async function resendVerification(
     deps.config.rateLimits.verificationResendPerUser,
     now,
   );
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await enqueueVerificationMail(deps, trx, { id: auth.userId, email: auth.profile.email }, now);
     await audit(trx, "email.verification_sent", auth.userId, meta, now);
   });

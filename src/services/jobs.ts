@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { JobStatus } from "../data/database.ts";
 import { countJobsByStatus, insertJob, type JobRow, listJobs, updateJob } from "../data/jobs.ts";
 import type { Deps } from "../deps.ts";
@@ -38,7 +39,7 @@ export async function createJob(
 ): Promise<JobView> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     const account = await lockAccount(trx, userId);
     await expireDueLots(trx, account, now);
     const job: JobRow = {
@@ -96,7 +97,7 @@ export async function updateJobStatus(
   }
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     // A write first (the job's updated_at): the transaction holds the write lock from here on.
     const before = await updateJob(trx, jobId, { updated_at: nowIso });
     if (before === undefined) throw new DomainError("JOB_NOT_FOUND");
@@ -148,7 +149,7 @@ export async function listMemberJobs(
   query: { page: number; limit: number; status: JobStatus | "all" },
 ): Promise<{ jobs: JobView[]; pagination: Page }> {
   const status = query.status === "all" ? null : query.status;
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     const counts = await countJobsByStatus(trx, userId);
     const total = status === null
       ? Object.values(counts).reduce((sum, n) => sum + n, 0)

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import { findUserByEmail, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
@@ -32,7 +33,7 @@ async function sendResetLink(
 ): Promise<void> {
   const user = await findUserByEmail(deps.db, email);
   if (user === undefined) return;
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await enqueueLinkMail(deps, trx, {
       userId: user.id,
       purpose: "reset_password",
@@ -63,7 +64,7 @@ export async function resetPassword(
   }
   const passwordHash = await deps.passwords.hash(input.new_password);
   const at = now.toISOString();
-  const reset = await deps.db.transaction().execute(async (trx) => {
+  const reset = await writeTransaction(deps.db, async (trx) => {
     const spent = await spendToken(trx, input.token, "reset_password", now);
     if (spent === undefined) return false;
     const user = await updateUser(trx, spent.user_id, {

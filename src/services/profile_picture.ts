@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { findUserById, updateUser } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { ImageTimeout } from "../images/pool.ts";
@@ -50,7 +51,7 @@ export async function setProfilePicture(
   const now = deps.clock.now();
   let previous: string | null;
   try {
-    previous = await deps.db.transaction().execute(async (trx) => {
+    previous = await writeTransaction(deps.db, async (trx) => {
       const user = await findUserById(trx, auth.userId);
       await updateUser(trx, auth.userId, {
         profile_picture: uploadUrl(key),
@@ -77,7 +78,7 @@ export async function removeProfilePicture(
   meta: RequestMeta,
 ): Promise<void> {
   const now = deps.clock.now();
-  const previous = await deps.db.transaction().execute(async (trx) => {
+  const previous = await writeTransaction(deps.db, async (trx) => {
     const user = await findUserById(trx, auth.userId);
     if (!user?.profile_picture) return null;
     await updateUser(trx, auth.userId, { profile_picture: null, updated_at: now.toISOString() });

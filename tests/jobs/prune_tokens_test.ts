@@ -34,6 +34,8 @@ Deno.test("pruneTokens() deletes what no longer serves and keeps what still does
         refresh_tokens: 0,
         email_tokens: 0,
         mail: 0,
+        rate_limits: 0,
+        job_runs: 0,
       },
     );
 
@@ -45,6 +47,8 @@ Deno.test("pruneTokens() deletes what no longer serves and keeps what still does
       refresh_tokens: 2,
       email_tokens: 2,
       mail: 2,
+      rate_limits: 0,
+      job_runs: 0,
     });
     assert.deepEqual([await count("sessions"), await count("refresh_tokens")], [1, 0]);
   } finally {
