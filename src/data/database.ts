@@ -263,7 +263,9 @@ export function openConfiguredDatabase(
   options: { forBatchWork?: boolean } = {},
 ): Db {
   if (config.databaseUrl !== undefined) {
-    return openPostgres(config.databaseUrl, options.forBatchWork ? 2 : config.databasePoolSize);
+    return options.forBatchWork
+      ? openPostgres(config.databaseUrl, 2)
+      : openPostgres(config.databaseUrl, config.databasePoolSize, { liveSessions: true });
   }
   return openDatabase(config.databasePath, options.forBatchWork ? { synchronous: "NORMAL" } : {});
 }

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql } from "kysely";
 import type { Db } from "./database.ts";
+import { liveSessionCacheOf } from "./live_session_cache.ts";
 
 // Everything Vestibule says differently to SQLite and to PostgreSQL, in one place, each named for
 // what it does. Services and routers call these (through src/data) and never learn which database
@@ -23,14 +24,18 @@ const WRITE_LOCK_KEY = 0x7665_7374; // "vest"
  * SQLite's `BEGIN IMMEDIATE` takes the write lock when the transaction starts; on PostgreSQL the
  * transaction's first statement takes one transaction-level advisory lock, released at commit.
  * Single statements outside a transaction (a conditional update, a batch of inserts) need no
- * such lock and do not wait for it.
+ * such lock and do not wait for it. On PostgreSQL the handle's live-session cache has seen the
+ * transaction's changes when it resolves (see `NotifiedSessionCache.sync`).
  */
 export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
   if (!isPostgres(db)) return await db.transaction().execute(work);
-  return await db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx);
     return await work(trx);
   });
+  // What the transaction changed reaches this instance's live-session cache before it returns.
+  await liveSessionCacheOf(db)?.sync();
+  return result;
 }
 
 /**
@@ -132,4 +137,13 @@ export async function resetIdentity(db: Db, table: string, column: string): Prom
   await sql`SELECT setval(${sequence}::regclass,
     GREATEST((SELECT max(${sql.ref(column)}) FROM ${sql.table(table)}), 1),
     (SELECT max(${sql.ref(column)}) FROM ${sql.table(table)}) IS NOT NULL)`.execute(db);
+}
+
+/**
+ * Resolves once every change committed before the call, by any connection, has reached this
+ * handle's live-session cache: for a caller that had another connection write (the purge's
+ * Worker) and answers next for what it wrote.
+ */
+export async function syncLiveSessions(db: Db): Promise<void> {
+  await liveSessionCacheOf(db)?.sync();
 }

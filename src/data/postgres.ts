@@ -1,6 +1,8 @@
 import pg from "pg";
 import { Kysely, PostgresDialect } from "kysely";
 import type { Database, Db } from "./database.ts";
+import { attachLiveSessionCache } from "./live_session_cache.ts";
+import { NotifiedSessionCache } from "./notified_session_cache.ts";
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -12,8 +14,15 @@ const NUMERIC = 1700;
  * Values come back as the SQLite side gives them: `bigint` (what `count(*)` and `sum()` return) and
  * `numeric` as JavaScript numbers rather than strings, so no caller converts per database. Every
  * value Vestibule stores fits well within 2^53.
+ *
+ * `liveSessions: true` gives the handle its live-session cache (`NotifiedSessionCache`, with a
+ * connection of its own that listens for changes); it closes with the handle.
  */
-export function openPostgres(url: string, poolSize: number): Db {
+export function openPostgres(
+  url: string,
+  poolSize: number,
+  options: { liveSessions?: boolean } = {},
+): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -27,5 +36,19 @@ export function openPostgres(url: string, poolSize: number): Db {
   });
   // An idle connection the server drops must not bring the process down: the pool replaces it.
   pool.on("error", () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const cache = options.liveSessions ? new NotifiedSessionCache(url) : undefined;
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: {
+        options: pool.options,
+        connect: () => pool.connect(),
+        end: async () => {
+          await cache?.close();
+          await pool.end();
+        },
+      },
+    }),
+  });
+  if (cache !== undefined) attachLiveSessionCache(db, cache);
+  return db;
 }
