@@ -10,7 +10,7 @@ const RETENTION_MS = 30 * 86_400_000;
  * Deletes what no longer serves: refresh tokens past their expiry, sessions revoked or expired
  * more than 30 days ago (with their tokens), email tokens used or expired, and mail sent more
  * than 30 days ago, rate-limit windows that have ended, and the claims of scheduled runs older
- * than 30 days.
+ * than a day.
  *
  * Spent refresh tokens of live sessions are kept until they expire: replaying one is how theft
  * is detected, and a deleted one would only be "unknown".
@@ -34,7 +34,8 @@ export async function pruneTokens(db: Db, now: Date): Promise<Record<string, num
     const mail = await trx.deleteFrom("outbox")
       .where("status", "=", "sent").where("sent_at", "<", retention).executeTakeFirst();
     const rateLimits = await pruneRateLimits(trx, at);
-    const jobRuns = await pruneJobRuns(trx, retention);
+    // A claim only has to outlive its tick: a day is plenty (deliver-mail claims 5,760 a day).
+    const jobRuns = await pruneJobRuns(trx, new Date(now.getTime() - 86_400_000).toISOString());
     return {
       sessions: Number(sessions.numDeletedRows),
       refresh_tokens: Number(refreshTokens.numDeletedRows),

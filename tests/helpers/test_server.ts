@@ -69,7 +69,11 @@ export async function startTestServer(
     error: (f) => logs.push({ ...f, level: "error" }),
   };
   // Jobs run when a test says so (server.deps / runJob), not on the wall clock's schedule.
-  const server = await startServer(config, { clock, log, ...overrides }, { startJobs: false });
+  const server = await startServer(config, { clock, log, ...overrides }, { startJobs: false })
+    .catch(async (error) => {
+      await database?.drop();
+      throw error;
+    });
 
   async function api(
     method: string,
