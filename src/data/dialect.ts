@@ -106,21 +106,23 @@ export async function backupTo(db: Db, file: string): Promise<void> {
 }
 
 /**
- * Locks the row of a member due for purging, in a write transaction, and says whether it is still
- * due: of two purges reaching the same member, one takes it and the other skips it rather than
- * waiting (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite's write transactions are serial already).
+ * Locks the rows of the members among `userIds` who are still due for purging, in a write
+ * transaction, and returns their ids: of two purges reaching the same member, one takes it and the
+ * other skips it rather than waiting (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite's write
+ * transactions are serial already).
  */
-export async function lockMemberDueForPurge(
+export async function lockMembersDueForPurge(
   trx: Db,
-  userId: string,
+  userIds: readonly string[],
   now: string,
-): Promise<boolean> {
+): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
   let query = trx.selectFrom("users").select("id")
-    .where("id", "=", userId)
+    .where("id", "in", userIds)
     .where("status", "=", "pending_deletion")
     .where("deletion_date", "<=", now);
   if (isPostgres(trx)) query = query.forUpdate().skipLocked();
-  return (await query.executeTakeFirst()) !== undefined;
+  return new Set((await query.execute()).map((row) => row.id));
 }
 
 /**
