@@ -1,5 +1,11 @@
 import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
+import {
+  deleteEndedSessions,
+  deleteExpiredRefreshTokens,
+  deleteFinishedEmailTokens,
+  deleteSentMail,
+} from "../data/housekeeping.ts";
 import { pruneJobRuns } from "../data/job_runs.ts";
 import { pruneRateLimits } from "../data/rate_limits.ts";
 import type { Job } from "./scheduler.ts";
@@ -18,33 +24,15 @@ const RETENTION_MS = 30 * 86_400_000;
 export async function pruneTokens(db: Db, now: Date): Promise<Record<string, number>> {
   const at = now.toISOString();
   const retention = new Date(now.getTime() - RETENTION_MS).toISOString();
-  return await writeTransaction(db, async (trx) => {
-    const sessions = await trx.deleteFrom("sessions")
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("revoked_at", "is not", null), eb("revoked_at", "<", retention)]),
-          eb("expires_at", "<", retention),
-        ])
-      ).executeTakeFirst();
-    const refreshTokens = await trx.deleteFrom("refresh_tokens").where("expires_at", "<=", at)
-      .executeTakeFirst();
-    const emailTokens = await trx.deleteFrom("email_tokens")
-      .where((eb) => eb.or([eb("used_at", "is not", null), eb("expires_at", "<=", at)]))
-      .executeTakeFirst();
-    const mail = await trx.deleteFrom("outbox")
-      .where("status", "=", "sent").where("sent_at", "<", retention).executeTakeFirst();
-    const rateLimits = await pruneRateLimits(trx, at);
+  return await writeTransaction(db, async (trx) => ({
+    sessions: await deleteEndedSessions(trx, retention),
+    refresh_tokens: await deleteExpiredRefreshTokens(trx, at),
+    email_tokens: await deleteFinishedEmailTokens(trx, at),
+    mail: await deleteSentMail(trx, retention),
+    rate_limits: await pruneRateLimits(trx, at),
     // A claim only has to outlive its tick: a day is plenty (deliver-mail claims 5,760 a day).
-    const jobRuns = await pruneJobRuns(trx, new Date(now.getTime() - 86_400_000).toISOString());
-    return {
-      sessions: Number(sessions.numDeletedRows),
-      refresh_tokens: Number(refreshTokens.numDeletedRows),
-      email_tokens: Number(emailTokens.numDeletedRows),
-      mail: Number(mail.numDeletedRows),
-      rate_limits: rateLimits,
-      job_runs: jobRuns,
-    };
-  });
+    job_runs: await pruneJobRuns(trx, new Date(now.getTime() - 86_400_000).toISOString()),
+  }));
 }
 
 /** Runs `pruneTokens` daily at 03:17. */
