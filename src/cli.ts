@@ -1,6 +1,8 @@
-import { sql } from "kysely";
 import { loadConfig } from "./config.ts";
-import { type Db, openDatabase } from "./data/database.ts";
+import { copyDatabase, CopyError } from "./data/copy_database.ts";
+import { type Db, openConfiguredDatabase, openDatabase } from "./data/database.ts";
+import { openPostgres } from "./data/postgres.ts";
+import { backupTo, UnsupportedOnPostgresError } from "./data/dialect.ts";
 import { migrateToLatest, migrationStatus } from "./data/migrate.ts";
 import { closeDeps, createDeps } from "./deps.ts";
 import { environment } from "./dotenv.ts";
@@ -12,7 +14,9 @@ const usage = `Usage: deno task cli <command>
 
 Commands:
   promote-admin <email>   give the member with this email the admin role
-  backup <file>           write a consistent copy of the live database to <file>
+  backup <file>           write a consistent copy of the live SQLite database to <file>
+  copy-database --to <postgres://…>
+                          copy the SQLite database into an empty PostgreSQL one, then verify it
   run-job <name>          run one scheduler job now: ${jobs.map((job) => job.name).join(", ")}
   migrate status          list each migration, applied (with when) or pending; applies none
   migrate up              apply the pending migrations (the server also does this at start)
@@ -43,11 +47,11 @@ export async function promoteAdmin(db: Db, email: string, now: Date): Promise<bo
 }
 
 /**
- * Writes a consistent snapshot of the database to `file` with `VACUUM INTO`, which reads one
- * transaction's view while the server keeps serving. Refuses to overwrite an existing file.
+ * Writes a consistent snapshot of a SQLite database to `file` while the server keeps serving.
+ * @throws {UnsupportedOnPostgresError} on PostgreSQL, with the advice to use `pg_dump`
  */
 export async function backup(db: Db, file: string): Promise<void> {
-  await sql`VACUUM INTO ${file}`.execute(db);
+  await backupTo(db, file);
 }
 
 /**
@@ -61,6 +65,7 @@ export async function runCli(args: string[], env = environment()): Promise<numbe
     return 0;
   }
   if (command === "webhook") return await webhookCommand(loadConfig(env), rest);
+  if (command === "copy-database") return await copyToPostgres(loadConfig(env), rest);
   if (command === undefined) {
     console.error(usage);
     return 2;
@@ -81,7 +86,7 @@ export async function runCli(args: string[], env = environment()): Promise<numbe
   }
   const config = loadConfig(env);
   if (command === "run-job") return await runJob(config, argument);
-  const db = openDatabase(config.databasePath);
+  const db = openConfiguredDatabase(config);
   try {
     if (command === "migrate") return await migrate(db, argument as "status" | "up");
     await migrateToLatest(db);
@@ -99,7 +104,13 @@ export async function runCli(args: string[], env = environment()): Promise<numbe
           console.error(`${argument} already exists; choose a new file`);
           return 1;
         } catch { /* absent: good */ }
-        await backup(db, argument);
+        try {
+          await backup(db, argument);
+        } catch (error) {
+          if (!(error instanceof UnsupportedOnPostgresError)) throw error;
+          console.error(error.message);
+          return 1;
+        }
         console.log(`Database copied to ${argument}`);
         return 0;
     }
@@ -123,6 +134,43 @@ async function migrate(db: Db, action: "status" | "up"): Promise<number> {
   const applied = before.filter((m) => m.appliedAt === null).map((m) => m.name);
   console.log(applied.length === 0 ? "Up to date" : `Applied: ${applied.join(", ")}`);
   return 0;
+}
+
+/** `copy-database --to <url>`: the configured SQLite file into the empty PostgreSQL at `url`. */
+async function copyToPostgres(
+  config: ReturnType<typeof loadConfig>,
+  args: string[],
+): Promise<number> {
+  const url = args.length === 2 && args[0] === "--to" ? args[1] : undefined;
+  if (url === undefined || !/^postgres(ql)?:\/\//.test(url)) {
+    console.error(`copy-database takes --to <postgres://…>\n\n${usage}`);
+    return 2;
+  }
+  const source = openDatabase(config.databasePath);
+  const target = openPostgres(url, 2);
+  try {
+    const report = await copyDatabase(source, target);
+    for (const { table, source, copied } of report.tables) {
+      console.log(
+        `${table.padEnd(28)} ${String(source).padStart(10)} rows read ${
+          String(copied).padStart(10)
+        } copied`,
+      );
+    }
+    console.log(
+      `ledger: ${report.ledger.accounts} accounts, ledger sum = balance = lot remainders for all ` +
+        `(${report.ledger.violations} violations)`,
+    );
+    console.log(`Copied ${config.databasePath} into PostgreSQL; set DATABASE_URL to use it.`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CopyError)) throw error;
+    console.error(`Nothing copied: ${error.message}`);
+    return 1;
+  } finally {
+    await source.destroy();
+    await target.destroy();
+  }
 }
 
 async function runJob(config: ReturnType<typeof loadConfig>, name: string): Promise<number> {

@@ -13,6 +13,10 @@ export interface Config {
   host: string;
   dataDir: string;
   databasePath: string;
+  /** `postgres://…` selects PostgreSQL (TLS through its `sslmode`); `undefined`: SQLite at `databasePath`. */
+  databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool. */
+  databasePoolSize: number;
   uploadDir: string;
   publicUrl: string;
   /** `undefined` means: generate one into `$DATA_DIR/jwt_secret` on first start. */
@@ -129,6 +133,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_PATH: z.string().min(1).optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_POOL_SIZE: int(1, 1000).default(10),
   UPLOAD_DIR: z.string().min(1).optional(),
   PUBLIC_URL: z.url().optional(),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -215,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     dataDir: e.DATA_DIR,
     databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, "vestibule.sqlite"),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     uploadDir: e.UPLOAD_DIR ?? join(e.DATA_DIR, "uploads"),
     publicUrl,
     jwtSecret: e.JWT_SECRET,

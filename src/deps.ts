@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Background } from "./background.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { type CommitThread, commitThread } from "./data/commit_thread.ts";
-import { databaseFileOf, type Db, openDatabase } from "./data/database.ts";
+import { type CommitThread, commitThreadFor } from "./data/commit_thread.ts";
+import { type Db, openConfiguredDatabase } from "./data/database.ts";
 import { migrateToLatest } from "./data/migrate.ts";
 import { type ImageProcessor, imageWorkerPool } from "./images/pool.ts";
 import { createJsonLogger, type Logger } from "./log.ts";
@@ -24,7 +24,7 @@ import { checkDestination, type DestinationCheck } from "./webhooks/destination.
 /** Everything a service needs from the outside world, passed in so tests can choose it. */
 export interface Deps {
   db: Db;
-  /** Commits a sign-in's writes off the event loop, on a second connection to `db`'s file. */
+  /** Commits a sign-in's writes off the event loop (SQLite: a second connection to its file). */
   commits: CommitThread;
   clock: Clock;
   config: Config;
@@ -55,10 +55,8 @@ export interface Deps {
  */
 export async function createDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
   mkdirSync(config.dataDir, { recursive: true });
-  const db = overrides.db ?? openDatabase(config.databasePath);
+  const db = overrides.db ?? openConfiguredDatabase(config);
   await migrateToLatest(db);
-  const file = databaseFileOf(db);
-  if (file === undefined) throw new Error("the database must be a file opened by openDatabase()");
   const secret = loadServerSecret(config);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createJsonLogger(config.logLevel);
@@ -82,7 +80,7 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     ((url: string) => checkDestination(url, config.webhookAllowPrivate));
   return {
     db,
-    commits: overrides.commits ?? commitThread(file),
+    commits: overrides.commits ?? commitThreadFor(db),
     clock,
     config,
     log,

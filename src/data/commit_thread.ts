@@ -1,4 +1,6 @@
-import type { Compilable, QueryResult } from "kysely";
+import { type Compilable, CompiledQuery, type QueryResult } from "kysely";
+import { databaseFileOf, type Db } from "./database.ts";
+import { isPostgres } from "./dialect.ts";
 import { workerPool } from "../worker_pool.ts";
 import type { CommitRequest, CommitResponse } from "./commit_worker.ts";
 
@@ -45,4 +47,29 @@ export function commitThread(file: string): CommitThread {
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * The batch committer for a database handle: on SQLite a `commitThread` on the handle's file; on
+ * PostgreSQL, whose commits never block the event loop, the batch runs in one transaction on the
+ * handle's own pool.
+ */
+export function commitThreadFor(db: Db): CommitThread {
+  if (isPostgres(db)) {
+    return {
+      commit: (statements) =>
+        db.transaction().execute(async (trx) => {
+          const results: QueryResult<unknown>[] = [];
+          for (const statement of statements) {
+            const { sql, parameters } = statement.compile();
+            results.push(await trx.executeQuery(CompiledQuery.raw(sql, [...parameters])));
+          }
+          return results;
+        }),
+      close: () => {},
+    };
+  }
+  const file = databaseFileOf(db);
+  if (file === undefined) throw new Error("the database must be a file opened by openDatabase()");
+  return commitThread(file);
 }

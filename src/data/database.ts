@@ -5,6 +5,7 @@ import { attachLiveSessionCache } from "./live_session_cache.ts";
 import { Kysely } from "kysely";
 import type { Generated, Insertable, Selectable, Updateable } from "kysely";
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
+import { openPostgres } from "./postgres.ts";
 
 /** Timestamps are ISO 8601 UTC strings (`2026-11-23T10:00:00.000Z`): sortable and readable. */
 type Timestamp = string;
@@ -256,6 +257,21 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 
+/** A fixed rate-limit window shared by every instance. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  /** When the window ends. */
+  reset_at: Timestamp;
+}
+
+/** A scheduled run claimed by one instance: `tick` is the time it was scheduled for. */
+export interface JobRunsTable {
+  job: string;
+  tick: Timestamp;
+  started_at: Timestamp;
+}
+
 /** The whole schema, one interface per table. */
 export interface Database {
   users: UsersTable;
@@ -274,6 +290,8 @@ export interface Database {
   oauth_codes: OAuthCodesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  rate_limits: RateLimitsTable;
+  job_runs: JobRunsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -323,4 +341,23 @@ export function openDatabase(
 /** The file a handle from `openDatabase` is on; `undefined` for `:memory:` and other handles. */
 export function databaseFileOf(db: Db): string | undefined {
   return files.get(db);
+}
+
+/**
+ * Opens the database the configuration names: PostgreSQL when `DATABASE_URL` is set (a pool of
+ * `DATABASE_POOL_SIZE` connections), otherwise the SQLite file at `DATABASE_PATH`.
+ *
+ * `forBatchWork` is for idempotent batch work on its own connection (the purge's Worker): on
+ * SQLite, `synchronous=NORMAL` (see `openDatabase`); on PostgreSQL, a pool of two.
+ */
+export function openConfiguredDatabase(
+  config: { databasePath: string; databaseUrl: string | undefined; databasePoolSize: number },
+  options: { forBatchWork?: boolean } = {},
+): Db {
+  if (config.databaseUrl !== undefined) {
+    return options.forBatchWork
+      ? openPostgres(config.databaseUrl, 2)
+      : openPostgres(config.databaseUrl, config.databasePoolSize, { liveSessions: true });
+  }
+  return openDatabase(config.databasePath, options.forBatchWork ? { synchronous: "NORMAL" } : {});
 }

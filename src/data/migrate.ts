@@ -7,6 +7,7 @@ import * as identities from "../../db/migrations/2026_12_02_0007_identities.ts";
 import * as messageId from "../../db/migrations/2026_12_02_0004_message_id.ts";
 import * as revertEmailChange from "../../db/migrations/2026_12_02_0005_revert_email_change.ts";
 import * as webhooks from "../../db/migrations/2026_12_02_0006_webhooks.ts";
+import * as sharedState from "../../db/migrations/2026_12_02_0005_shared_state.ts";
 import type { Db } from "./database.ts";
 
 /** Every migration, statically imported so `deno compile` and the Docker image carry them. */
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_0004_message_id": messageId,
   "2026_12_02_0005_revert_email_change": revertEmailChange,
   "2026_12_02_0006_webhooks": webhooks,
+  "2026_12_02_0005_shared_state": sharedState,
 };
 
 /** The names of every migration, in the order they apply. */

@@ -1,6 +1,13 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { SqliteDialect } from "kysely";
-import type { SqliteDatabase, SqliteStatement } from "kysely";
+import { CompiledQuery, SqliteDialect, SqliteDriver } from "kysely";
+import type {
+  DatabaseConnection,
+  Driver,
+  SqliteDatabase,
+  SqliteDialectConfig,
+  SqliteStatement,
+  TransactionSettings,
+} from "kysely";
 
 type Param = null | number | bigint | string | Uint8Array;
 
@@ -11,13 +18,62 @@ type Param = null | number | bigint | string | Uint8Array;
  * shape, so this adapter mostly renames things. Prepared statements are cached by SQL text,
  * which turns the repeated queries of the hot path into a lookup instead of a compile.
  *
- * Transactions start with `BEGIN IMMEDIATE` where Kysely says `begin`: a transaction takes the
- * write lock when it starts, so another connection (the `CommitThread`, the purge, the CLI)
- * committing between its first read and its first write cannot fail it with `SQLITE_BUSY`; it
- * waits for that commit instead (busy timeout), and it reads what it will write over.
+ * A write transaction (any transaction not marked read only) starts with `BEGIN IMMEDIATE`: it
+ * takes the write lock when it starts, so another connection (the `CommitThread`, the purge, the
+ * CLI) committing between its first read and its first write cannot fail it with `SQLITE_BUSY`; it
+ * waits for that commit instead (busy timeout), and it reads what it will write over. A read-only
+ * transaction starts with a plain `BEGIN`: one snapshot, no lock, and `query_only` refuses writes.
  */
 export function nodeSqliteDialect(db: DatabaseSync, cacheSize = 256): SqliteDialect {
-  return new SqliteDialect({ database: adaptDatabase(db, cacheSize) });
+  return new NodeSqliteDialect({ database: adaptDatabase(db, cacheSize) });
+}
+
+/** Kysely's SQLite dialect, with transactions that begin as their access mode says. */
+class NodeSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new NodeSqliteDriver(this.#config);
+  }
+}
+
+/** SQLite's driver, with transactions that begin as their access mode says. */
+class NodeSqliteDriver extends SqliteDriver {
+  #readOnly = false;
+
+  override async beginTransaction(
+    connection: DatabaseConnection,
+    settings?: TransactionSettings,
+  ): Promise<void> {
+    this.#readOnly = settings?.accessMode === "read only";
+    await connection.executeQuery(CompiledQuery.raw(this.#readOnly ? "begin" : "begin immediate"));
+    // Refused writes, as PostgreSQL's READ ONLY refuses them; lifted when the transaction ends.
+    if (this.#readOnly) await connection.executeQuery(CompiledQuery.raw("pragma query_only = on"));
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#ending(connection, () => super.commitTransaction(connection));
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#ending(connection, () => super.rollbackTransaction(connection));
+  }
+
+  async #ending(connection: DatabaseConnection, end: () => Promise<void>): Promise<void> {
+    try {
+      await end();
+    } finally {
+      if (this.#readOnly) {
+        this.#readOnly = false;
+        await connection.executeQuery(CompiledQuery.raw("pragma query_only = off"));
+      }
+    }
+  }
 }
 
 function adaptDatabase(db: DatabaseSync, cacheSize: number): SqliteDatabase {
@@ -28,7 +84,6 @@ function adaptDatabase(db: DatabaseSync, cacheSize: number): SqliteDatabase {
       db.close();
     },
     prepare(sql: string): SqliteStatement {
-      if (sql === "begin") sql = "begin immediate";
       let statement = cache.get(sql);
       if (statement === undefined) {
         statement = adaptStatement(db.prepare(sql));

@@ -5,12 +5,13 @@ export async function findUserById(db: Db, id: string): Promise<UserRow | undefi
   return await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
-/** The user with this email, compared case-insensitively (the column is `COLLATE NOCASE`). */
+/** The user with this email, compared case-insensitively (the column is `COLLATE NOCASE` on
+ * SQLite, `citext` on PostgreSQL). */
 export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
   return await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
 }
 
-/** Inserts a user. Throws SQLite's unique-constraint error when the email is taken. */
+/** Inserts a user. Throws the database's unique-constraint error (see `isUniqueViolation`) when the email is taken. */
 export async function insertUser(db: Db, user: NewUser): Promise<void> {
   await db.insertInto("users").values(user).execute();
 }
@@ -25,10 +26,7 @@ export async function updateUser(
     .executeTakeFirst();
 }
 
-/** Whether an error is SQLite refusing a duplicate value in a unique column. */
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed/.test(error.message);
-}
+export { isUniqueViolation } from "./dialect.ts";
 
 /** The addresses of every operator (role `admin`): who is told when something needs them. */
 export async function listAdminEmails(db: Db): Promise<string[]> {

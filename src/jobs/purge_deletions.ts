@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { syncLiveSessions } from "../data/dialect.ts";
 import type { PurgeRequest, PurgeResponse } from "./purge_worker.ts";
 import type { Job } from "./scheduler.ts";
 
@@ -25,6 +26,7 @@ export const purgeDeletionsJob: Job = {
   schedule: "0 10 * * * *",
   run: async (deps) => {
     const result = await purgeInWorker(deps.config, deps.clock.now());
+    await syncLiveSessions(deps.db); // the Worker's own connection wrote: let this cache see it
     deps.outbox.nudge();
     deps.webhooks.nudge();
     return result;

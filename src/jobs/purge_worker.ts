@@ -1,6 +1,6 @@
 /// <reference lib="deno.worker" />
 import type { Config } from "../config.ts";
-import { openDatabase } from "../data/database.ts";
+import { openConfiguredDatabase } from "../data/database.ts";
 import { closeDeps, createDeps } from "../deps.ts";
 import { silentLogger } from "../log.ts";
 import { purgeDueAccounts } from "../services/account_purge.ts";
@@ -15,7 +15,7 @@ self.onmessage = async ({ data }: MessageEvent<PurgeRequest>) => {
   const now = new Date(data.now);
   // Its own connection: the serving thread's readers never wait for the purge's writes (WAL).
   const deps = await createDeps(data.config, {
-    db: openDatabase(data.config.databasePath, { synchronous: "NORMAL" }),
+    db: openConfiguredDatabase(data.config, { forBatchWork: true }),
     clock: { now: () => now },
     log: silentLogger,
   });

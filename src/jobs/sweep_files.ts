@@ -1,3 +1,4 @@
+import { picturesInUse } from "../data/housekeeping.ts";
 import type { Deps } from "../deps.ts";
 import { keyFromUrl } from "../storage/uploads.ts";
 import type { Job } from "./scheduler.ts";
@@ -14,9 +15,7 @@ export async function sweepFiles(
   deps: Pick<Deps, "db" | "uploads">,
   now: Date,
 ): Promise<Record<string, number>> {
-  const rows = await deps.db.selectFrom("users").select("profile_picture")
-    .where("profile_picture", "is not", null).execute();
-  const live = new Set(rows.map((row) => keyFromUrl(row.profile_picture!)));
+  const live = new Set((await picturesInUse(deps.db)).map(keyFromUrl));
   const files = await deps.uploads.list("profiles");
   let removed = 0;
   for (const file of files) {

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
 import type { Deps } from "../deps.ts";
 import type { NewMail } from "../mail/outbox.ts";
@@ -22,12 +23,11 @@ export async function commitChange<T>(
   deps: Deps,
   work: (trx: Db, events: ChangeEvents) => Promise<T>,
 ): Promise<T> {
-  const result = await deps.db.transaction().execute((trx) =>
+  const result = await writeTransaction(deps.db, (trx) =>
     work(trx, {
       mail: (mail) => deps.outbox.enqueue(trx, mail),
       webhook: (type, data) => emitWebhook(deps, trx, type, data),
-    })
-  );
+    }));
   deps.outbox.nudge();
   deps.webhooks.nudge();
   return result;

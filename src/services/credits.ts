@@ -1,3 +1,4 @@
+import { readTransaction, writeTransaction } from "../data/transactions.ts";
 import { findCreditAccount } from "../data/credit_accounts.ts";
 import { type CreditLotRow, insertLot, listLots, membersWithDueLots } from "../data/credit_lots.ts";
 import { appendTransaction, positionRange, transactionsAt } from "../data/credit_transactions.ts";
@@ -179,7 +180,7 @@ export async function listTransactions(
   if (from !== null && to !== null && from > to) throw new DomainError("INVALID_DATE_RANGE");
   const type = query.type === "all" ? null : query.type;
   // One read transaction: the positions and the rows come from the same snapshot.
-  return await deps.db.transaction().execute(async (trx) => {
+  return await readTransaction(deps.db, async (trx) => {
     const account = await findCreditAccount(trx, userId);
     if (account === undefined) {
       return { transactions: [], pagination: pageOf(query.page, query.limit, 0) };
@@ -234,8 +235,9 @@ export async function expireCredits(
     if (members.length === 0) return totals;
     for (const userId of members) {
       done.add(userId);
-      const { lots, credits } = await deps.db.transaction().execute(async (trx) =>
-        await expireDueLots(trx, await lockAccount(trx, userId), now)
+      const { lots, credits } = await writeTransaction(
+        deps.db,
+        async (trx) => await expireDueLots(trx, await lockAccount(trx, userId), now),
       );
       if (lots > 0) totals.members += 1;
       totals.lots_expired += lots;

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { JobStatus } from "../data/database.ts";
 import { countJobsByStatus, insertJob, type JobRow, listJobs, updateJob } from "../data/jobs.ts";
 import type { Deps } from "../deps.ts";
@@ -39,7 +40,7 @@ export async function createJob(
 ): Promise<JobView> {
   const now = deps.clock.now();
   const nowIso = now.toISOString();
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     const account = await lockAccount(trx, userId);
     await expireDueLots(trx, account, now);
     const job: JobRow = {
@@ -157,7 +158,7 @@ export async function listMemberJobs(
   query: { page: number; limit: number; status: JobStatus | "all" },
 ): Promise<{ jobs: JobView[]; pagination: Page }> {
   const status = query.status === "all" ? null : query.status;
-  return await deps.db.transaction().execute(async (trx) => {
+  return await writeTransaction(deps.db, async (trx) => {
     const counts = await countJobsByStatus(trx, userId);
     const total = status === null
       ? Object.values(counts).reduce((sum, n) => sum + n, 0)

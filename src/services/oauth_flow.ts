@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { commitChange } from "./change.ts";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
@@ -215,7 +216,7 @@ export async function startAuthorization(
     nonce,
     codeVerifier,
   });
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await deleteExpiredOAuthRows(trx, new Date(now.getTime() - CODE_TTL_MS).toISOString());
     await insertOAuthState(trx, {
       ...base,

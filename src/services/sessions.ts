@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import type { Db } from "../data/database.ts";
 import {
   findLiveSessionUser,
@@ -112,8 +113,9 @@ export async function startSession(
  * Exchanges a refresh token for a new pair. The presented token is spent; its successor is
  * stored as a hash, and sealed under a key only the presented token derives.
  *
- * - Two concurrent refreshes of one token never both mint a successor: the read and the
- *   conditional update run in one transaction, and Kysely's SQLite driver runs one at a time.
+ * - Two concurrent refreshes of one token never both mint a successor, on one instance or
+ *   several: the read and the conditional update run in one write transaction, and write
+ *   transactions run one at a time (`writeTransaction`).
  * - Replaying the immediate parent of the live token within `REFRESH_REUSE_INTERVAL` returns the
  *   same successor (two tabs refreshing at once both stay signed in).
  * - Any other replay of a spent token revokes the whole session and is audited.
@@ -126,7 +128,7 @@ export async function refreshSession(
 ): Promise<TokenPair> {
   const now = deps.clock.now();
   await deps.rateLimiter.consume(`refresh:${meta.ip}`, deps.config.rateLimits.refreshPerIp, now);
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await writeTransaction(deps.db, async (trx) => {
     const token = await findRefreshToken(trx, hashToken(refreshToken));
     const nowIso = now.toISOString();
     if (
@@ -196,7 +198,7 @@ export async function refreshSession(
  */
 export async function logout(deps: Deps, refreshToken: string, meta: RequestMeta): Promise<void> {
   const now = deps.clock.now();
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  const revoked = await writeTransaction(deps.db, async (trx) => {
     const token = await findRefreshToken(trx, hashToken(refreshToken));
     if (token === undefined || token.session_revoked_at !== null) return false;
     await revokeSessions(trx, token.user_id, now.toISOString(), "logout", {
@@ -261,7 +263,7 @@ export async function revokeSession(
   meta: RequestMeta,
 ): Promise<void> {
   const now = deps.clock.now();
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  const revoked = await writeTransaction(deps.db, async (trx) => {
     const ids = await revokeSessions(trx, auth.userId, now.toISOString(), "revoked_by_user", {
       only: sessionId,
     });

@@ -1,3 +1,4 @@
+import { readTransaction } from "../data/transactions.ts";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { findCreditAccount } from "../data/credit_accounts.ts";
@@ -27,7 +28,7 @@ export async function getUsageStats(deps: Deps, auth: Authenticated): Promise<Us
   const now = deps.clock.now();
   const nowIso = now.toISOString();
   // One read transaction, so the credit totals and the lots agree.
-  const { account, pending, jobs, sessions } = await deps.db.transaction().execute(async (trx) => {
+  const { account, pending, jobs, sessions } = await readTransaction(deps.db, async (trx) => {
     const account = await findCreditAccount(trx, auth.userId);
     return {
       account,

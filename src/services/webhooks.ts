@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { z } from "zod";
 import type { Db } from "../data/database.ts";
 import {
@@ -111,7 +112,7 @@ export async function createWebhook(
   const secret = generateWebhookSecret();
   const now = deps.clock.now();
   const at = now.toISOString();
-  const endpoint = await deps.db.transaction().execute(async (trx) => {
+  const endpoint = await writeTransaction(deps.db, async (trx) => {
     const created = await insertEndpoint(trx, {
       id: newId("wh"),
       url: input.url,
@@ -165,7 +166,7 @@ export async function updateWebhook(
   assertEventTypes(input.events);
   if (input.url !== undefined) await assertDestination(deps, input.url);
   const now = deps.clock.now();
-  const endpoint = await deps.db.transaction().execute(async (trx) => {
+  const endpoint = await writeTransaction(deps.db, async (trx) => {
     const updated = await updateEndpoint(trx, id, {
       url: input.url,
       events: input.events && [...new Set(input.events)],
@@ -195,7 +196,7 @@ export async function deleteWebhook(
   meta: RequestMeta,
 ): Promise<void> {
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     if (!await deleteEndpoint(trx, id)) throw new DomainError("WEBHOOK_NOT_FOUND");
     await audit(trx, "webhook.deleted", operatorId, meta, now, { endpoint_id: id });
   });
@@ -216,7 +217,7 @@ export async function rotateWebhookSecret(
   const secret = generateWebhookSecret();
   const sealed = await sealWithToken(deps.webhookKey, secret);
   const now = deps.clock.now();
-  const endpoint = await deps.db.transaction().execute(async (trx) => {
+  const endpoint = await writeTransaction(deps.db, async (trx) => {
     const current = await endpointSecretSealed(trx, id);
     if (current === undefined) throw new DomainError("WEBHOOK_NOT_FOUND");
     const updated = await updateEndpoint(trx, id, {
@@ -262,7 +263,7 @@ export async function retryWebhookDelivery(
   meta: RequestMeta,
 ): Promise<WebhookDelivery> {
   const now = deps.clock.now();
-  const delivery = await deps.db.transaction().execute(async (trx) => {
+  const delivery = await writeTransaction(deps.db, async (trx) => {
     const requeued = await requeueDelivery(
       trx,
       id,

@@ -1,3 +1,4 @@
+import { writeTransaction } from "../data/transactions.ts";
 import { Webhook } from "standardwebhooks";
 import type { Background } from "../background.ts";
 import type { Clock } from "../clock.ts";
@@ -223,7 +224,7 @@ export class WebhookDeliverer {
     const succeeded = new Set<string>();
     const failedEndpoints = new Set<string>();
     let mailed = false;
-    await this.#db.transaction().execute(async (trx) => {
+    await writeTransaction(this.#db, async (trx) => {
       for (const [i, delivery] of deliveries.entries()) {
         const outcome = outcomes[i];
         const attempts = delivery.attempts + 1;

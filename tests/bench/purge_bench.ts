@@ -4,6 +4,9 @@
  * serving process as the scheduler runs it (the `purge-deletions` job, in its worker). Measured: the purge's total time (target
  * <= 20 s), and `GET /api/v1/users/me` p99 seen by a probe in another process (one request every
  * 2 ms) during the purge against the same probe's idle p99 (target <= 3x).
+ *
+ * With `BENCH_DATABASE_URL=postgres://…` (a server on which the user may create databases) it runs
+ * on a fresh PostgreSQL database of its own instead of SQLite, dropped at the end.
  */
 import { sql } from "kysely";
 import { loadConfig } from "../../src/config.ts";
@@ -12,42 +15,53 @@ import { startServer } from "../../src/server.ts";
 import { purgeDeletionsJob } from "../../src/jobs/purge_deletions.ts";
 import { startProbe } from "./probe.ts";
 import type { Db } from "../../src/data/database.ts";
+import { isPostgres } from "../../src/data/dialect.ts";
+import { benchDatabase } from "./bench_database.ts";
 
 const MEMBERS = Number(Deno.env.get("PURGE_BENCH_MEMBERS") ?? 10_000);
 const LEDGER_ROWS = 100;
 /** Seeds the due members straight in SQL (recursive CTEs): a million ledger rows in seconds. */
 async function seed(db: Db, uploadRoot: string, past: string): Promise<void> {
-  const id = (column: string) => sql.raw(`printf('00000000-0000-4000-8000-%012d', ${column})`);
+  const postgres = isPostgres(db);
+  const id = (column: string) =>
+    sql.raw(
+      postgres
+        ? `('00000000-0000-4000-8000-' || lpad(${column}::text, 12, '0'))`
+        : `printf('00000000-0000-4000-8000-%012d', ${column})`,
+    );
+  // `printf` is SQLite's; PostgreSQL concatenates numbers with `||` as SQLite does.
+  const text = (prefix: string, ...columns: string[]) =>
+    sql.raw(`'${prefix}' || ${columns.join(" || '-' || ")}`);
   await db.transaction().execute(async (trx) => {
     const members =
       sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MEMBERS})`;
     await sql`${members}
       INSERT INTO users (id, email, password_hash, name, profile_picture, subscription_tier, role,
         status, deletion_date, created_at, updated_at)
-      SELECT ${id("i")}, printf('purge-%d@example.com', i), 'x', 'Bench Member',
+      SELECT ${id("i")}, ${text("purge-", "i")} || '@example.com', 'x', 'Bench Member',
         '/uploads/profiles/' || ${id("i")} || '/picture.jpg', 'free', 'member',
         'pending_deletion', ${past}, ${past}, ${past} FROM n`.execute(trx);
     await sql`${members}, k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < 3)
       INSERT INTO sessions (id, user_id, user_agent, ip_address, created_at, last_used_at, expires_at)
-      SELECT printf('session-%d-%d', i, j), ${id("i")}, 'Bench/1.0', '127.0.0.1', ${past}, ${past},
+      SELECT ${text("session-", "i", "j")}, ${id("i")}, 'Bench/1.0', '127.0.0.1', ${past}, ${past},
         '2099-01-01T00:00:00.000Z' FROM n, k`.execute(trx);
     await sql`INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at)
       SELECT id, 'hash-' || id, ${past}, '2099-01-01T00:00:00.000Z' FROM sessions
       WHERE id LIKE 'session-%'`.execute(trx);
     await sql`${members}
       INSERT INTO credit_lots (id, user_id, source, granted, remaining, created_at)
-      SELECT printf('lot-%d', i), ${id("i")}, 'purchase', ${LEDGER_ROWS * 10}, ${LEDGER_ROWS * 10},
+      SELECT ${text("lot-", "i")}, ${id("i")}, 'purchase', ${LEDGER_ROWS * 10}, ${LEDGER_ROWS * 10},
         ${past} FROM n`.execute(trx);
     await sql`${members}
       INSERT INTO credit_accounts (id, user_id, balance, granted, transaction_count, grant_count)
-      SELECT printf('account-%d', i), ${id("i")}, ${LEDGER_ROWS * 10}, ${
+      SELECT ${text("account-", "i")}, ${id("i")}, ${LEDGER_ROWS * 10}, ${
       LEDGER_ROWS * 10
     }, ${LEDGER_ROWS}, ${LEDGER_ROWS}
       FROM n`.execute(trx);
     await sql`${members}, k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < ${LEDGER_ROWS})
       INSERT INTO credit_transactions (account_id, type, amount, balance_after, description,
         seq, type_seq, created_at)
-      SELECT printf('account-%d', i), 'grant', 10, 10 * j, 'Bench grant', j, j, ${past}
+      SELECT ${text("account-", "i")}, 'grant', 10, 10 * j, 'Bench grant', j, j, ${past}
       FROM n, k`.execute(trx);
     await sql`${members}
       INSERT INTO audit_events (user_id, event, ip_address, user_agent, created_at)
@@ -65,8 +79,15 @@ async function seed(db: Db, uploadRoot: string, past: string): Promise<void> {
 
 async function main(): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "vestibule-purge-bench-" });
+  const database = await benchDatabase();
   const server = await startServer(
-    loadConfig({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_REQUESTS: "false" }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_REQUESTS: "false",
+      DATABASE_URL: database?.url,
+    }),
     { log: silentLogger },
     { startJobs: false },
   );
@@ -108,7 +129,7 @@ async function main(): Promise<void> {
       .executeTakeFirstOrThrow();
     const folders = (await server.deps.uploads.list("profiles")).length;
     console.log(`
-| Purge measurement | Value | Target |
+| Purge measurement (${database ? "PostgreSQL" : "SQLite"}) | Value | Target |
 |---|---:|---|
 | accounts purged | ${result.accounts_purged} (left: ${remaining.n}, picture files left: ${folders}) | ${MEMBERS} |
 | ledger rows kept, anonymised | ${kept.n} | ${MEMBERS * LEDGER_ROWS} |
@@ -126,6 +147,7 @@ async function main(): Promise<void> {
     } |`);
   } finally {
     await server.shutdown();
+    await database?.drop();
     await Deno.remove(dataDir, { recursive: true });
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from "../../src/log.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import type { AppRouter } from "../../src/trpc/app_router.ts";
 import { type ReadMail, readMailDir } from "./mail.ts";
+import { createTestDatabase, testDatabaseUrl } from "./test_database.ts";
 
 /** A JSON answer from the REST API. */
 export interface ApiResponse {
@@ -18,6 +19,8 @@ export interface ApiResponse {
 /** A real Vestibule on an ephemeral port, with a fresh data directory and a clock tests move. */
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** The variables that point a CLI run at this server's data (directory and database). */
+  cliEnv: Record<string, string>;
   clock: ReturnType<typeof manualClock>;
   logs: Record<string, unknown>[];
   api(
@@ -38,7 +41,8 @@ export interface TestServer extends RunningServer {
 let counter = 0;
 
 /**
- * Starts the real server: real SQLite file in a temporary directory, real HTTP on 127.0.0.1.
+ * Starts the real server: real SQLite file in a temporary directory (or, when `TEST_DATABASE_URL`
+ * is set, a fresh PostgreSQL database of its own), real HTTP on 127.0.0.1.
  * `env` overrides configuration variables; `overrides` replaces dependencies (never with mocks:
  * only a clock, a logger, or a deliberately failing part to test the 500 path).
  */
@@ -47,11 +51,15 @@ export async function startTestServer(
   overrides: Partial<Deps> = {},
 ): Promise<TestServer> {
   const dataDir = await Deno.makeTempDir({ prefix: "vestibule-test-" });
+  const database = testDatabaseUrl !== undefined && env.DATABASE_URL === undefined
+    ? await createTestDatabase()
+    : undefined;
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_REQUESTS: "false",
+    ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: "4" } : {}),
     ...env,
   });
   const clock = manualClock(new Date("2026-11-23T10:00:00.000Z"));
@@ -62,7 +70,11 @@ export async function startTestServer(
     error: (f) => logs.push({ ...f, level: "error" }),
   };
   // Jobs run when a test says so (server.deps / runJob), not on the wall clock's schedule.
-  const server = await startServer(config, { clock, log, ...overrides }, { startJobs: false });
+  const server = await startServer(config, { clock, log, ...overrides }, { startJobs: false })
+    .catch(async (error) => {
+      await database?.drop();
+      throw error;
+    });
 
   async function api(
     method: string,
@@ -96,6 +108,7 @@ export async function startTestServer(
   return {
     ...server,
     dataDir,
+    cliEnv: { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) },
     clock,
     logs,
     api,
@@ -119,6 +132,7 @@ export async function startTestServer(
     },
     close: async () => {
       await server.shutdown();
+      await database?.drop();
       await Deno.remove(dataDir, { recursive: true });
     },
   };

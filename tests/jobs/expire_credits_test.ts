@@ -38,7 +38,7 @@ Deno.test("cli run-job expire-credits writes off lots past their date, beside a 
     server.clock.set(new Date(wallClock));
     assert.equal(await assertLedgerInvariant(deps, member), 5);
 
-    assert.equal(await runCli(["run-job", "expire-credits"], { DATA_DIR: server.dataDir }), 0);
+    assert.equal(await runCli(["run-job", "expire-credits"], server.cliEnv), 0);
     const expiry = await deps.db.selectFrom("credit_transactions").selectAll()
       .where("type", "=", "expire").execute();
     const account = await deps.db.selectFrom("credit_accounts").select("id")
@@ -49,7 +49,7 @@ Deno.test("cli run-job expire-credits writes off lots past their date, beside a 
     assert.equal(await assertLedgerInvariant(deps, member), 5);
 
     // A second run finds nothing to do.
-    assert.equal(await runCli(["run-job", "expire-credits"], { DATA_DIR: server.dataDir }), 0);
+    assert.equal(await runCli(["run-job", "expire-credits"], server.cliEnv), 0);
     const count = await deps.db.selectFrom("credit_transactions").select("id")
       .where("type", "=", "expire").execute();
     assert.equal(count.length, 1);

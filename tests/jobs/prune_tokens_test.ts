@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { claimJobRun } from "../../src/data/job_runs.ts";
+import { DatabaseRateLimitStore } from "../../src/data/rate_limits.ts";
 import { pruneTokens } from "../../src/jobs/prune_tokens.ts";
 import { startTestServer } from "../helpers/test_server.ts";
 
@@ -16,6 +18,9 @@ Deno.test("pruneTokens() deletes what no longer serves and keeps what still does
     await server.api("POST", "/auth/refresh", { body: { refresh_token: live.refresh_token } }); // one spent token
     await server.api("POST", "/auth/logout", { body: { refresh_token: gone.refresh_token } });
     await server.mailbox();
+    const at = server.clock.now();
+    assert.ok(await claimJobRun(db, "deliver-mail", at.toISOString(), at.toISOString()));
+    await new DatabaseRateLimitStore(db).increment("login-ip:198.51.100.1", 3600_000, at.getTime());
     assert.deepEqual(
       [
         await count("sessions"),
@@ -34,6 +39,8 @@ Deno.test("pruneTokens() deletes what no longer serves and keeps what still does
         refresh_tokens: 0,
         email_tokens: 0,
         mail: 0,
+        rate_limits: 1, // its hour is over
+        job_runs: 0, // a claim is kept a day
       },
     );
 
@@ -45,6 +52,8 @@ Deno.test("pruneTokens() deletes what no longer serves and keeps what still does
       refresh_tokens: 2,
       email_tokens: 2,
       mail: 2,
+      rate_limits: 0,
+      job_runs: 1,
     });
     assert.deepEqual([await count("sessions"), await count("refresh_tokens")], [1, 0]);
   } finally {

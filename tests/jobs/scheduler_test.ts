@@ -1,17 +1,27 @@
 import assert from "node:assert/strict";
 import { scheduledJobs } from "croner";
-import { cronTrigger, type Job, startScheduler, type Trigger } from "../../src/jobs/scheduler.ts";
+import {
+  cronTrigger,
+  type Job,
+  runScheduledTick,
+  startScheduler,
+  type Trigger,
+} from "../../src/jobs/scheduler.ts";
 import { startTestServer } from "../helpers/test_server.ts";
 
 /** A trigger the test fires by hand: no wall clock, no sleeping. */
 function manualTrigger() {
-  const fires = new Map<string, () => Promise<void>>();
+  const fires = new Map<string, (tick: Date) => Promise<void>>();
+  let ticks = 0;
   const stopped = new Set<string>();
   const trigger: Trigger = (job, fire) => {
     fires.set(job.name, fire);
     return () => stopped.add(job.name);
   };
-  return { trigger, fire: (name: string) => fires.get(name)!(), stopped };
+  // Each fire is a tick of its own (a second apart), as croner's are.
+  const fire = (name: string) =>
+    fires.get(name)!(new Date(Date.UTC(2026, 10, 23, 10) + ++ticks * 1000));
+  return { trigger, fire, stopped };
 }
 
 /** A promise with its resolver, to hold a job run open until the test releases it. */
@@ -117,6 +127,32 @@ Deno.test("cronTrigger() registers each job with croner by name and unregisters 
     await scheduler.stop();
     assert.ok(cron.isStopped());
     assert.equal(scheduledJobs.some((c) => c.name === "cron-registered"), false);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runScheduledTick() runs a tick once, however many schedulers fire for it", async () => {
+  const server = await startTestServer();
+  try {
+    let runs = 0;
+    const job: Job = {
+      name: "counted",
+      schedule: "0 * * * * *",
+      run: () => Promise.resolve({ runs: ++runs }),
+    };
+    const tick = new Date("2026-11-23T10:01:00.000Z");
+    const ran = await Promise.all([
+      runScheduledTick(server.deps, job, tick),
+      runScheduledTick(server.deps, job, tick),
+    ]);
+    assert.equal(ran.filter(Boolean).length, 1);
+    assert.equal(runs, 1);
+    assert.equal(
+      await runScheduledTick(server.deps, job, new Date("2026-11-23T10:02:00.000Z")),
+      true,
+    );
+    assert.equal(runs, 2);
   } finally {
     await server.close();
   }

@@ -1,0 +1,65 @@
+import type { Db } from "./database.ts";
+
+/** One fixed window: how many events it has counted and when (epoch ms) it ends. */
+export interface RateLimitWindow {
+  count: number;
+  resetAt: number;
+}
+
+/**
+ * Rate-limit windows kept in the database, so every instance on it counts together: the
+ * `RateLimitStore` of the services' `RateLimiter` when Vestibule runs on PostgreSQL. Each method
+ * is one statement; an attempt is one atomic insert-or-increment (never a read then a write), so
+ * of any number of concurrent attempts on any instances, exactly `limit` see a count within it.
+ */
+export class DatabaseRateLimitStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /**
+   * Adds one to `key`'s window, first starting a new window of `windowMs` when there is none or it
+   * ended at or before `now`; returns the window after the increment.
+   */
+  async increment(key: string, windowMs: number, now: number): Promise<RateLimitWindow> {
+    const at = new Date(now).toISOString();
+    const resetAt = new Date(now + windowMs).toISOString();
+    const row = await this.#db.insertInto("rate_limits")
+      .values({ key, count: 1, reset_at: resetAt })
+      .onConflict((oc) =>
+        oc.column("key").doUpdateSet((eb) => {
+          const ended = eb("rate_limits.reset_at", "<=", at);
+          return {
+            count: eb.case().when(ended).then(1).else(eb("rate_limits.count", "+", 1)).end(),
+            reset_at: eb.case().when(ended).then(eb.ref("excluded.reset_at"))
+              .else(eb.ref("rate_limits.reset_at")).end(),
+          };
+        })
+      )
+      .returning(["count", "reset_at"])
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
+  }
+
+  /** The window of `key` if one is still running at `now`. */
+  async get(key: string, now: number): Promise<RateLimitWindow | undefined> {
+    const row = await this.#db.selectFrom("rate_limits").select(["count", "reset_at"])
+      .where("key", "=", key).where("reset_at", ">", new Date(now).toISOString())
+      .executeTakeFirst();
+    return row && { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
+  }
+
+  /** Forgets `key`. */
+  async delete(key: string): Promise<void> {
+    await this.#db.deleteFrom("rate_limits").where("key", "=", key).execute();
+  }
+}
+
+/** Deletes the windows that ended at or before `now`; returns how many. */
+export async function pruneRateLimits(db: Db, now: string): Promise<number> {
+  const result = await db.deleteFrom("rate_limits").where("reset_at", "<=", now)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,1 @@
+export { readTransaction, writeTransaction } from "./dialect.ts";
