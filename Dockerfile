@@ -7,7 +7,7 @@ WORKDIR /app
 ENV DATA_DIR=/data PORT=8000 DENO_NO_UPDATE_CHECK=1
 
 # Packages only the tests use, left out of the image (tests/docker_test.ts keeps this list true).
-ARG DEV_ONLY="fast-check smtp-server @types/nodemailer oslo ajv oauth2-mock-server svix"
+ARG DEV_ONLY="fast-check smtp-server @types/nodemailer oslo ajv oauth2-mock-server svix @types/pg"
 
 # The application is owned by root: the service user can read it, never change it.
 COPY deno.json deno.lock ./

@@ -6,7 +6,9 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type CommitThread, commitThreadFor } from "./data/commit_thread.ts";
 import { type Db, openConfiguredDatabase } from "./data/database.ts";
+import { isPostgres } from "./data/dialect.ts";
 import { migrateToLatest } from "./data/migrate.ts";
+import { DatabaseRateLimitStore } from "./data/rate_limits.ts";
 import { type ImageProcessor, imageWorkerPool } from "./images/pool.ts";
 import { createJsonLogger, type Logger } from "./log.ts";
 import { Outbox } from "./mail/outbox.ts";
@@ -87,7 +89,9 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     passwords: overrides.passwords ?? argon2idHasher(),
     accessTokens: overrides.accessTokens ??
       new AccessTokens(secret, config.accessTokenTtlSeconds),
-    rateLimiter: overrides.rateLimiter ?? new RateLimiter(),
+    // On PostgreSQL every instance counts in the database; on SQLite (one process) in memory.
+    rateLimiter: overrides.rateLimiter ??
+      new RateLimiter(isPostgres(db) ? new DatabaseRateLimitStore(db) : undefined),
     mailTransport,
     background,
     uploads: overrides.uploads ?? new UploadStore(config.uploadDir),

@@ -189,3 +189,76 @@ Deno.test({
     }
   },
 });
+
+/** `deno task start` in its own process on a free port; resolves with its URL once it listens. */
+async function startProcess(env: Record<string, string>) {
+  const dataDir = await Deno.makeTempDir({ prefix: "vestibule-instance-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "src/main.ts"],
+    cwd: new URL("../", import.meta.url),
+    env: { ...env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_REQUESTS: "false" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the instance exited before listening");
+    buffered += value;
+    const line = buffered.split("\n").find((l) => l.includes('"msg":"listening"'));
+    if (line !== undefined) url = JSON.parse(line).url;
+  }
+  const drained = (async () => {
+    while (!(await lines.read()).done) { /* keep the pipe flowing */ }
+  })();
+  return {
+    url,
+    api: async (method: string, path: string, options: { body?: unknown; token?: string } = {}) => {
+      const response = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: {
+          "content-type": "application/json",
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await drained;
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+Deno.test({
+  name: "two Vestibule processes on one PostgreSQL: logout-all on A refuses the token on B",
+  ignore: !onPostgres,
+  fn: async () => {
+    const database = await createTestDatabase();
+    const env = { DATABASE_URL: database.url, JWT_SECRET: "one secret for both processes, long" };
+    const a = await startProcess(env);
+    const b = await startProcess(env);
+    try {
+      const registered = await a.api("POST", "/auth/register", {
+        body: { email: "two@example.com", password: "secure123", name: "Two" },
+      });
+      assert.equal(registered.status, 201);
+      const token = registered.body.access_token;
+      // B serves the profile, and keeps the session in its live-session cache.
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await b.api("GET", "/users/me", { token })).status, 200);
+      }
+      assert.equal((await a.api("POST", "/users/me/logout-all", { token })).status, 200);
+      assert.equal((await b.api("GET", "/users/me", { token })).status, 401);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await database.drop();
+    }
+  },
+});

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { autoId } from "./portable.ts";
 
 // Frozen in time: never import from src/, never edit once landed; write the next migration.
 
@@ -41,7 +42,7 @@ export async function down(db: Kysely<any>): Promise<void> {
 // deno-lint-ignore no-explicit-any
 async function rebuild(db: Kysely<any>, purposes: string[]): Promise<void> {
   await db.schema.createTable("email_tokens_next")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    .addColumn("id", "integer", autoId(db))
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn(
       "purpose",

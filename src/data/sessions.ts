@@ -2,14 +2,33 @@ import { CompiledQuery } from "kysely";
 import type { Db, SessionRow, UserRow } from "./database.ts";
 import { liveSessionCacheOf } from "./live_session_cache.ts";
 
-type LiveSessionUser = UserRow & { session_last_used_at: string; session_expires_at: string };
+/** A member as the live-session read gives it: every column but the password hash. */
+export type SessionUser = Omit<UserRow, "password_hash">;
+type LiveSessionUser = SessionUser & { session_last_used_at: string; session_expires_at: string };
+
+// Every `users` column but the hash: the row is kept in the live-session cache for minutes.
+const SESSION_USER_COLUMNS = [
+  "users.id",
+  "users.email",
+  "users.email_verified_at",
+  "users.name",
+  "users.phone",
+  "users.profile_picture",
+  "users.google_id",
+  "users.subscription_tier",
+  "users.role",
+  "users.status",
+  "users.deletion_date",
+  "users.created_at",
+  "users.updated_at",
+] as const satisfies readonly `users.${Exclude<keyof UserRow, "password_hash">}`[];
 
 // Compiled once: this read runs on every authenticated request, and building and compiling the
 // Kysely query each time cost more than running it. Parameters: session id, then now.
 const liveSessionUserSql = (db: Db) =>
   db.selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
-    .selectAll("users")
+    .select(SESSION_USER_COLUMNS)
     .select([
       "sessions.last_used_at as session_last_used_at",
       "sessions.expires_at as session_expires_at",
@@ -25,7 +44,7 @@ const compiledFor = new WeakMap<Db, string>();
  * last use: the read behind every authenticated request. Answered from the handle's
  * `LiveSessionCache` when it can; otherwise one indexed read through Kysely's connection (and its
  * lock), so it never reads inside another request's open transaction. The row is shared: do not
- * modify it.
+ * modify it. It carries no password hash.
  */
 export async function findLiveSessionUser(
   db: Db,

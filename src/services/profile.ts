@@ -17,7 +17,7 @@ export interface Profile {
 }
 
 /** Maps a user row to the public profile, leaving every secret column behind. */
-export function toProfile(user: UserRow): Profile {
+export function toProfile(user: Omit<UserRow, "password_hash">): Profile {
   return {
     id: user.id,
     email: user.email,

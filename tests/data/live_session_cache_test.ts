@@ -72,6 +72,7 @@ Deno.test("the live-session read is cached, and every kind of change reaches the
       const row = await read("u0-a");
       assert.equal(row?.name, "Name u0");
       assert.equal(cache.get("u0-a", T0), row);
+      assert.ok(row !== undefined && !("password_hash" in row), "no hash is read or kept");
     });
 
     await t.step("revoking a session on this connection drops it at once", async () => {
