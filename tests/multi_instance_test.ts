@@ -76,6 +76,23 @@ Deno.test({
         assert.deepEqual(later, { count: 1, resetAt: now + 120_000 });
       });
 
+      await t.step("the per-address sign-in limit counts attempts on both instances", async () => {
+        // Through the real sign-in: every attempt from this address, on A or on B, counts.
+        const { limit } = a.deps.config.rateLimits.loginPerIp;
+        const attempt = (server: TestServer, i: number) =>
+          server.api("POST", "/auth/login", {
+            body: { email: `nobody${i}@example.com`, password: "wrong-password" },
+          });
+        for (let i = 0; i < limit; i++) {
+          assert.equal((await attempt(i % 2 === 0 ? a : b, i)).status, 401);
+        }
+        for (const server of [a, b]) {
+          const refused = await attempt(server, limit);
+          assert.equal(refused.status, 429);
+          assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
+        }
+      });
+
       await t.step(
         "a due purge and a pending mail are each handled once when both schedulers fire",
         async () => {

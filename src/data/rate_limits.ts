@@ -1,4 +1,14 @@
+import { createHash } from "node:crypto";
 import type { Db } from "./database.ts";
+
+/**
+ * A window's key as stored: SHA-256 of the limiter's key, which names a member, an address or an
+ * email (`pw-fail:user:<id>|<ip>`). The table then holds no personal data: nothing for the purge
+ * to remove or the export to show, and nothing for a reader of the database to learn.
+ */
+function storedKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
 
 /** One fixed window: how many events it has counted and when (epoch ms) it ends. */
 export interface RateLimitWindow {
@@ -27,7 +37,7 @@ export class DatabaseRateLimitStore {
     const at = new Date(now).toISOString();
     const resetAt = new Date(now + windowMs).toISOString();
     const row = await this.#db.insertInto("rate_limits")
-      .values({ key, count: 1, reset_at: resetAt })
+      .values({ key: storedKey(key), count: 1, reset_at: resetAt })
       .onConflict((oc) =>
         oc.column("key").doUpdateSet((eb) => {
           const ended = eb("rate_limits.reset_at", "<=", at);
@@ -46,14 +56,14 @@ export class DatabaseRateLimitStore {
   /** The window of `key` if one is still running at `now`. */
   async get(key: string, now: number): Promise<RateLimitWindow | undefined> {
     const row = await this.#db.selectFrom("rate_limits").select(["count", "reset_at"])
-      .where("key", "=", key).where("reset_at", ">", new Date(now).toISOString())
+      .where("key", "=", storedKey(key)).where("reset_at", ">", new Date(now).toISOString())
       .executeTakeFirst();
     return row && { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
   }
 
   /** Forgets `key`. */
   async delete(key: string): Promise<void> {
-    await this.#db.deleteFrom("rate_limits").where("key", "=", key).execute();
+    await this.#db.deleteFrom("rate_limits").where("key", "=", storedKey(key)).execute();
   }
 }
 

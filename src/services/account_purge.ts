@@ -66,6 +66,10 @@ export const DATA_HANDLING: readonly {
   { table: "oauth_states", handling: "the member's links in flight deleted (cascade)" },
   { table: "oauth_codes", handling: "deleted (cascade)" },
   {
+    table: "rate_limits",
+    handling: "nothing to do: keys are stored as SHA-256, so no row names the member",
+  },
+  {
     table: "credit_transactions",
     handling: "kept untouched for audit: owned by the ledger account, no longer linked to anyone",
   },

@@ -559,7 +559,7 @@ Deno.test("three processes delivering from one database send each event once, in
           "run-job",
           "deliver-webhooks",
         ],
-        env: { DATA_DIR: server.dataDir, WEBHOOK_ALLOW_PRIVATE: "true" },
+        env: { ...server.cliEnv, WEBHOOK_ALLOW_PRIVATE: "true" },
         stdout: "piped",
         stderr: "piped",
       }).output();
