@@ -1,5 +1,5 @@
 /**
- * Webhook delivery, measured (not part of `deno task bench` yet; run it alone:
+ * Webhook delivery, measured (the last part of `deno task bench`; alone:
  * `deno run --allow-all tests/bench/webhook_bench.ts`). A receiver in another process answers at
  * once (`webhook_sink.ts`).
  *
