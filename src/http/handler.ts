@@ -121,16 +121,17 @@ export function createHandler(deps: Deps): Handler {
       requestId,
     });
     const corsCovered = cors.covers(url.pathname);
+    // A preflight's answer carries its own grant; only actual answers get `apply`'s.
+    const preflight = corsCovered ? cors.preflight(request) : null;
     let response: Response;
     try {
-      response = (corsCovered ? cors.preflight(request) : null) ??
-        await route(request, url, ctx);
+      response = preflight ?? await route(request, url, ctx);
     } catch (error) {
       deps.log.error(unhandled(requestId, error));
       response = errorResponse(describeError(error));
     }
     response.headers.set("x-request-id", requestId);
-    if (corsCovered) cors.apply(request.headers.get("origin"), response);
+    if (corsCovered && preflight === null) cors.apply(request.headers.get("origin"), response);
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.request(
       labels.method(request.method),

@@ -64,6 +64,7 @@ Deno.test("CORS at the edge", async (t) => {
         await res.body?.cancel();
         assert.equal(res.status, 204, origin);
         assert.deepEqual(corsHeaders(res), [], origin);
+        assert.equal(res.headers.get("vary"), "Origin", `${origin}: Vary once, not twice`);
       }
     });
 
