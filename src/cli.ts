@@ -4,6 +4,7 @@ import { type Db, openConfiguredDatabase, openDatabase } from "./data/database.t
 import { openPostgres } from "./data/postgres.ts";
 import { backupTo, UnsupportedOnPostgresError } from "./data/dialect.ts";
 import { migrateToLatest, migrationStatus } from "./data/migrate.ts";
+import { setRoleByEmail } from "./data/users.ts";
 import { closeDeps, createDeps } from "./deps.ts";
 import { environment } from "./dotenv.ts";
 import { jobs } from "./jobs/jobs.ts";
@@ -39,11 +40,7 @@ const commands: Record<string, string[]> = {
 
 /** Gives the member the admin role; returns false when no member has that email. */
 export async function promoteAdmin(db: Db, email: string, now: Date): Promise<boolean> {
-  const result = await db.updateTable("users")
-    .set({ role: "admin", updated_at: now.toISOString() })
-    .where("email", "=", email.trim().toLowerCase())
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return await setRoleByEmail(db, email.trim().toLowerCase(), "admin", now.toISOString());
 }
 
 /**

@@ -24,3 +24,10 @@ export function auditEventInsert(db: Db, e: AuditEvent) {
     created_at: e.at,
   });
 }
+
+/** Removes what names a member from their audit events (owner, address, agent, details). */
+export async function anonymiseAuditEventsOf(trx: Db, userId: string) {
+  return await trx.updateTable("audit_events")
+    .set({ user_id: null, ip_address: null, user_agent: null, details: null })
+    .where("user_id", "=", userId).execute();
+}

@@ -34,3 +34,39 @@ export async function listAdminEmails(db: Db): Promise<string[]> {
     .orderBy("email").execute();
   return rows.map((row) => row.email);
 }
+
+/** Up to `limit` members whose deletion date is at or before `now`, the longest due first. */
+export async function membersDueForPurge(
+  db: Db,
+  now: string,
+  limit: number,
+): Promise<{ id: string; email: string }[]> {
+  return await db.selectFrom("users").select(["id", "email"])
+    .where("status", "=", "pending_deletion")
+    .where("deletion_date", "<=", now)
+    .orderBy("deletion_date").orderBy("id").limit(limit).execute();
+}
+
+/** Deletes these members' rows; the schema's foreign keys cascade or unlink what hangs off them. */
+export async function deleteUsers(trx: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx.deleteFrom("users").where("id", "in", ids).execute();
+}
+
+/** Whether a member with this id exists. */
+export async function userExists(db: Db, id: string): Promise<boolean> {
+  return (await db.selectFrom("users").select("id").where("id", "=", id).executeTakeFirst()) !==
+    undefined;
+}
+
+/** Gives the member with this address a role; `false` when no member has it. */
+export async function setRoleByEmail(
+  db: Db,
+  email: string,
+  role: "member" | "admin",
+  at: string,
+): Promise<boolean> {
+  const result = await db.updateTable("users").set({ role, updated_at: at })
+    .where("email", "=", email).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -1,6 +1,15 @@
 import type { Background } from "../background.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../data/database.ts";
+import {
+  claimOutboxMessage,
+  dueOutboxMessages,
+  forgetOutboxMessage,
+  insertOutboxMessage,
+  markOutboxAttemptFailed,
+  markOutboxSent,
+  type OutboxRow,
+} from "../data/outbox.ts";
 import type { Logger } from "../log.ts";
 import { openWithToken, sealWithToken } from "../services/tokens.ts";
 import { SECRET } from "./templates.ts";
@@ -90,7 +99,7 @@ export class Outbox {
   /** Writes a message in the caller's transaction; nothing is sent until that commits. */
   async enqueue(trx: Db, mail: NewMail): Promise<void> {
     const now = this.#clock.now().toISOString();
-    await trx.insertInto("outbox").values({
+    await insertOutboxMessage(trx, {
       user_id: mail.userId,
       kind: mail.kind,
       recipient: mail.to,
@@ -102,7 +111,7 @@ export class Outbox {
       next_attempt_at: now,
       created_at: now,
       message_id: newMessageId(this.#messageIdDomain),
-    }).execute();
+    });
   }
 
   /** Asks for a delivery run soon, after the current one; call it after a commit that enqueued. */
@@ -131,10 +140,7 @@ export class Outbox {
     const seen = new Set<number>();
     for (;;) {
       const now = this.#clock.now();
-      const due = await this.#db.selectFrom("outbox").selectAll()
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", now.toISOString())
-        .orderBy("id").limit(BATCH).execute();
+      const due = await dueOutboxMessages(this.#db, now.toISOString(), BATCH);
       const fresh = due.filter((row) => !seen.has(row.id));
       if (fresh.length === 0) return report;
       for (const row of fresh) {
@@ -146,31 +152,15 @@ export class Outbox {
   }
 
   async #deliverOne(
-    row: {
-      id: number;
-      forget_after_send: number;
-      next_attempt_at: string;
-      secret_sealed: string | null;
-      attempts: number;
-      recipient: string;
-      subject: string;
-      text_body: string;
-      html_body: string;
-      message_id: string | null;
-    },
+    row: OutboxRow,
     now: Date,
   ): Promise<boolean> {
     // A row written before message ids were stored gets its id with the claim, once.
     const messageId = row.message_id ?? newMessageId(this.#messageIdDomain);
-    const claimed = await this.#db.updateTable("outbox")
-      .set({
-        next_attempt_at: new Date(now.getTime() + CLAIM_LEASE_MS).toISOString(),
-        message_id: messageId,
-      })
-      .where("id", "=", row.id).where("status", "=", "pending")
-      .where("next_attempt_at", "=", row.next_attempt_at)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) return false; // another process has it
+    const lease = new Date(now.getTime() + CLAIM_LEASE_MS).toISOString();
+    if (!await claimOutboxMessage(this.#db, row, lease, messageId)) {
+      return false; // another process has it
+    }
     const attempts = row.attempts + 1;
     try {
       const secret = row.secret_sealed === null
@@ -187,30 +177,17 @@ export class Outbox {
         text: row.text_body.replaceAll(SECRET, secret),
         html: row.html_body.replaceAll(SECRET, secret),
       });
-      if (row.forget_after_send) {
-        await this.#db.deleteFrom("outbox").where("id", "=", row.id).execute();
-      } else {
-        await this.#db.updateTable("outbox")
-          .set({
-            status: "sent",
-            sent_at: this.#clock.now().toISOString(),
-            attempts,
-            secret_sealed: null,
-            last_error: null,
-          })
-          .where("id", "=", row.id).execute();
-      }
+      if (row.forget_after_send) await forgetOutboxMessage(this.#db, row.id);
+      else await markOutboxSent(this.#db, row.id, this.#clock.now().toISOString(), attempts);
       return true;
     } catch (error) {
       const retryAt = new Date(now.getTime() + backoffSeconds(attempts) * 1000).toISOString();
-      await this.#db.updateTable("outbox")
-        .set({
-          attempts,
-          last_error: String(error instanceof Error ? error.message : error).slice(0, 1000),
-          next_attempt_at: retryAt,
-          status: attempts >= MAX_ATTEMPTS ? "failed" : "pending",
-        })
-        .where("id", "=", row.id).execute();
+      await markOutboxAttemptFailed(this.#db, row.id, {
+        attempts,
+        lastError: String(error instanceof Error ? error.message : error).slice(0, 1000),
+        retryAt,
+        givenUp: attempts >= MAX_ATTEMPTS,
+      });
       this.#log.error({
         msg: "mail not delivered",
         outbox_id: row.id,

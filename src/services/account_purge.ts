@@ -7,6 +7,9 @@ import { audit } from "./audit.ts";
 import { pictureFolder } from "./profile_picture.ts";
 import { emitWebhook } from "./webhooks.ts";
 import { deleteSettledDeliveriesOf } from "../data/webhooks.ts";
+import { anonymiseAuditEventsOf } from "../data/audit_events.ts";
+import { deleteOutboxMessagesOf } from "../data/outbox.ts";
+import { deleteUsers, membersDueForPurge, userExists } from "../data/users.ts";
 
 interface PurgedMember {
   id: string;
@@ -34,11 +37,7 @@ export const DATA_HANDLING: readonly {
     table: "outbox",
     handling:
       "every message to or about the member deleted, pending or sent; the final notice is forgotten once sent",
-    step: (trx, m) =>
-      trx.deleteFrom("outbox").where((eb) =>
-        eb.or([eb("user_id", "=", m.id), eb("recipient", "=", m.email)])
-      )
-        .execute(),
+    step: (trx, m) => deleteOutboxMessagesOf(trx, m.id, m.email),
   },
   {
     table: "webhook_deliveries",
@@ -50,10 +49,7 @@ export const DATA_HANDLING: readonly {
     table: "audit_events",
     handling:
       "kept without personal data: owner, IP, user agent and details removed; event and time stay",
-    step: (trx, m) =>
-      trx.updateTable("audit_events")
-        .set({ user_id: null, ip_address: null, user_agent: null, details: null })
-        .where("user_id", "=", m.id).execute(),
+    step: (trx, m) => anonymiseAuditEventsOf(trx, m.id),
   },
   {
     table: "credit_accounts",
@@ -106,10 +102,7 @@ export async function purgeDueAccounts(
   const batchSize = options.batchSize ?? 100;
   let purged = 0;
   for (;;) {
-    const due = await deps.db.selectFrom("users").select(["id", "email"])
-      .where("status", "=", "pending_deletion")
-      .where("deletion_date", "<=", now.toISOString())
-      .orderBy("deletion_date").orderBy("id").limit(batchSize).execute();
+    const due = await membersDueForPurge(deps.db, now.toISOString(), batchSize);
     if (due.length === 0) break;
     for (let i = 0; i < due.length; i += MEMBERS_PER_TRANSACTION) {
       for (
@@ -141,7 +134,7 @@ async function purgeMembers(
     for (const member of taken) {
       for (const { step } of DATA_HANDLING) await step?.(trx, member);
     }
-    await trx.deleteFrom("users").where("id", "in", taken.map((m) => m.id)).execute();
+    await deleteUsers(trx, taken.map((m) => m.id));
     for (const member of taken) {
       await deps.outbox.enqueue(trx, {
         userId: null,
@@ -162,9 +155,7 @@ async function removeOrphanFolders(deps: Deps): Promise<number> {
   const folders = new Set((await deps.uploads.list("profiles")).map((f) => f.key.split("/")[1]));
   let removed = 0;
   for (const id of folders) {
-    const exists = await deps.db.selectFrom("users").select("id").where("id", "=", id)
-      .executeTakeFirst();
-    if (exists) continue;
+    if (await userExists(deps.db, id)) continue;
     await deps.uploads.removeFolder(pictureFolder(id));
     removed++;
   }
