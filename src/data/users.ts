@@ -1,14 +1,57 @@
 import type { Db, NewUser, UserRow, UserUpdate } from "./database.ts";
 
+/**
+ * A member's row as it leaves `src/data`: every column but the password hash, which only
+ * `findPasswordHash` and `findUserForSignIn` read, for verifying a password.
+ */
+export type UserRecord = Omit<UserRow, "password_hash">;
+
+const USER_COLUMNS = [
+  "id",
+  "email",
+  "email_verified_at",
+  "name",
+  "phone",
+  "profile_picture",
+  "google_id",
+  "subscription_tier",
+  "role",
+  "status",
+  "deletion_date",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof UserRecord)[];
+
 /** The user with this id, or `undefined`. */
-export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
-  return await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
+  return await db.selectFrom("users").select(USER_COLUMNS).where("id", "=", id)
+    .executeTakeFirst();
 }
 
 /** The user with this email, compared case-insensitively (the column is `COLLATE NOCASE` on
  * SQLite, `citext` on PostgreSQL). */
-export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  return await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+export async function findUserByEmail(db: Db, email: string): Promise<UserRecord | undefined> {
+  return await db.selectFrom("users").select(USER_COLUMNS).where("email", "=", email)
+    .executeTakeFirst();
+}
+
+/** The stored password hash of a member, to verify a password against; `undefined`: no member. */
+export async function findPasswordHash(db: Db, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom("users").select("password_hash").where("id", "=", id)
+    .executeTakeFirst();
+  return row?.password_hash;
+}
+
+/** The member signing in with this address and their password hash, in one read. */
+export async function findUserForSignIn(
+  db: Db,
+  email: string,
+): Promise<{ user: UserRecord; passwordHash: string } | undefined> {
+  const row = await db.selectFrom("users").select([...USER_COLUMNS, "password_hash"])
+    .where("email", "=", email).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { password_hash: passwordHash, ...user } = row;
+  return { user, passwordHash };
 }
 
 /** Inserts a user. Throws the database's unique-constraint error (see `isUniqueViolation`) when the email is taken. */
@@ -21,8 +64,8 @@ export async function updateUser(
   db: Db,
   id: string,
   changes: UserUpdate,
-): Promise<UserRow | undefined> {
-  return await db.updateTable("users").set(changes).where("id", "=", id).returningAll()
+): Promise<UserRecord | undefined> {
+  return await db.updateTable("users").set(changes).where("id", "=", id).returning(USER_COLUMNS)
     .executeTakeFirst();
 }
 

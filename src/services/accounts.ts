@@ -1,11 +1,12 @@
 import {
-  findUserByEmail,
+  findPasswordHash,
   findUserById,
+  findUserForSignIn,
   insertUser,
   isUniqueViolation,
   updateUser,
+  type UserRecord,
 } from "../data/users.ts";
-import type { UserRow } from "../data/database.ts";
 import { revokeSessions } from "../data/sessions.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
@@ -112,14 +113,16 @@ export async function login(
   const now = deps.clock.now();
   const email = normalizeEmail(input.email);
   await deps.rateLimiter.consume(`login-ip:${meta.ip}`, deps.config.rateLimits.loginPerIp, now);
-  const user = await findUserByEmail(deps.db, email);
+  const candidate = await findUserForSignIn(deps.db, email);
+  const user = candidate?.user;
+  const passwordHash = candidate?.passwordHash;
   const account = passwordAccountKey(user, email);
   await assertPasswordAttemptAllowed(deps, account, meta, now);
 
   // A member without a password (signed up through Google) never signs in with one.
-  const valid = user === undefined || !hasPassword(user.password_hash)
+  const valid = passwordHash === undefined || !hasPassword(passwordHash)
     ? (await deps.passwords.verifyNothing(input.password), false)
-    : await deps.passwords.verify(user.password_hash, input.password);
+    : await deps.passwords.verify(passwordHash, input.password);
 
   // Past its deletion date an account is gone, whether or not the purge has run yet.
   const purgeDue = user?.status === "pending_deletion" && user.deletion_date !== null &&
@@ -134,7 +137,7 @@ export async function login(
           ? "unknown_email"
           : purgeDue
           ? "deleted"
-          : hasPassword(user.password_hash)
+          : hasPassword(passwordHash!)
           ? "wrong_password"
           : "no_password",
       }),
@@ -158,7 +161,7 @@ export async function login(
 /** A sign-in during the grace period: restores the account, then opens the session. */
 async function signInCancellingDeletion(
   deps: Deps,
-  user: UserRow,
+  user: UserRecord,
   meta: RequestMeta,
   now: Date,
 ): Promise<SignedIn> {
@@ -216,13 +219,11 @@ export async function changePassword(
   input: { current_password: string; new_password: string },
   meta: RequestMeta,
 ): Promise<void> {
-  const user = await findUserById(deps.db, auth.userId);
-  if (user !== undefined && !hasPassword(user.password_hash)) {
+  const currentHash = await findPasswordHash(deps.db, auth.userId);
+  if (currentHash !== undefined && !hasPassword(currentHash)) {
     throw new DomainError("PASSWORD_NOT_SET");
   }
-  if (
-    !await verifyMemberPassword(deps, user, auth.userId, input.current_password, meta) || !user
-  ) {
+  if (!await verifyMemberPassword(deps, currentHash, auth.userId, input.current_password, meta)) {
     throw new DomainError("CURRENT_PASSWORD_INCORRECT");
   }
   assertPasswordRequirements(input.new_password);
@@ -244,9 +245,9 @@ export async function changePassword(
       count: revoked.length,
     });
     await events.mail({
-      userId: user.id,
+      userId: auth.userId,
       kind: "password_changed",
-      to: user.email,
+      to: auth.profile.email,
       ...templates.passwordChanged(deps.config.productName, "changed"),
     });
     await audit(trx, "password.changed", auth.userId, meta, now, {

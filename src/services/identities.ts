@@ -1,7 +1,7 @@
 import { emitWebhook } from "./webhooks.ts";
 import { commitChange } from "./change.ts";
 import { isAddressAvailable } from "./address_availability.ts";
-import type { Db, UserRow } from "../data/database.ts";
+import type { Db } from "../data/database.ts";
 import {
   deleteIdentity,
   findIdentity,
@@ -9,11 +9,13 @@ import {
   listIdentities,
 } from "../data/identities.ts";
 import {
+  findPasswordHash,
   findUserByEmail,
   findUserById,
   insertUser,
   isUniqueViolation,
   updateUser,
+  type UserRecord,
 } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
@@ -49,7 +51,7 @@ const ACCOUNT_EXISTS =
   "An account with this email address already exists. Sign in with your password, then link " +
   "Google from your account settings.";
 
-function purgeDue(user: UserRow, now: Date): boolean {
+function purgeDue(user: UserRecord, now: Date): boolean {
   return user.status === "pending_deletion" && user.deletion_date !== null &&
     user.deletion_date <= now.toISOString();
 }
@@ -57,7 +59,7 @@ function purgeDue(user: UserRow, now: Date): boolean {
 async function link(
   deps: Deps,
   trx: Db,
-  user: UserRow,
+  user: UserRecord,
   identity: VerifiedIdentity,
   meta: RequestMeta,
   now: Date,
@@ -241,7 +243,8 @@ export async function unlinkIdentity(
     if (user === undefined || !identities.some((row) => row.issuer === issuer)) {
       throw new DomainError("IDENTITY_NOT_FOUND");
     }
-    if (!hasPassword(user.password_hash) && identities.length === 1) {
+    const passwordHash = await findPasswordHash(trx, user.id);
+    if ((passwordHash === undefined || !hasPassword(passwordHash)) && identities.length === 1) {
       throw new DomainError("LAST_SIGN_IN_METHOD");
     }
     const removed = await deleteIdentity(trx, auth.userId, issuer);

@@ -84,7 +84,7 @@ export async function recordPasswordSuccess(
  */
 export async function verifyMemberPassword(
   deps: Deps,
-  user: { id: string; password_hash: string } | undefined,
+  passwordHash: string | undefined,
   userId: string,
   password: string,
   meta: RequestMeta,
@@ -92,7 +92,7 @@ export async function verifyMemberPassword(
   const now = deps.clock.now();
   const account = `user:${userId}`;
   await assertPasswordAttemptAllowed(deps, account, meta, now);
-  const valid = user !== undefined && await deps.passwords.verify(user.password_hash, password);
+  const valid = passwordHash !== undefined && await deps.passwords.verify(passwordHash, password);
   if (valid) await recordPasswordSuccess(deps, account, meta);
   else await recordPasswordFailure(deps, account, meta, now);
   return valid;

@@ -1,4 +1,4 @@
-import type { UserRow } from "../data/database.ts";
+import type { UserRecord } from "../data/users.ts";
 
 /** A member's profile as the API shows it: never the password hash or the role. */
 export interface Profile {
@@ -17,7 +17,7 @@ export interface Profile {
 }
 
 /** Maps a user row to the public profile, leaving every secret column behind. */
-export function toProfile(user: Omit<UserRow, "password_hash">): Profile {
+export function toProfile(user: UserRecord): Profile {
   return {
     id: user.id,
     email: user.email,

@@ -1,5 +1,5 @@
 import { findSessionStartedAt } from "../data/sessions.ts";
-import type { UserRow } from "../data/database.ts";
+import { findPasswordHash, type UserRecord } from "../data/users.ts";
 import type { Deps } from "../deps.ts";
 import { DomainError } from "./errors.ts";
 import type { RequestMeta } from "./audit.ts";
@@ -22,14 +22,15 @@ export const RECENT_SIGN_IN_MS = 10 * 60_000;
 export async function confirmItIsTheMember(
   deps: Deps,
   auth: Authenticated,
-  user: UserRow | undefined,
+  user: UserRecord | undefined,
   password: string | undefined,
   meta: RequestMeta,
-): Promise<UserRow> {
+): Promise<UserRecord> {
   if (user === undefined) throw new DomainError("INVALID_PASSWORD");
-  if (hasPassword(user.password_hash)) {
+  const passwordHash = await findPasswordHash(deps.db, user.id);
+  if (passwordHash !== undefined && hasPassword(passwordHash)) {
     if (password === undefined) throw new DomainError("VALIDATION_ERROR", "password is required");
-    if (!await verifyMemberPassword(deps, user, auth.userId, password, meta)) {
+    if (!await verifyMemberPassword(deps, passwordHash, auth.userId, password, meta)) {
       throw new DomainError("INVALID_PASSWORD");
     }
     return user;
