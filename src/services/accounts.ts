@@ -14,7 +14,7 @@ import { isAddressAvailable } from "./address_availability.ts";
 import { audit, auditWrite, type RequestMeta } from "./audit.ts";
 import { enqueueVerificationMail } from "./email_verification.ts";
 import { restoreAccount } from "./account_deletion.ts";
-import { commitChange } from "./change.ts";
+import { announcePasswordChange, commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import {
   assertPasswordAttemptAllowed,
@@ -238,12 +238,7 @@ export async function changePassword(
     const revoked = await revokeSessions(trx, auth.userId, now.toISOString(), "password_changed", {
       except: auth.sessionId,
     });
-    await events.webhook("user.password_changed", { user_id: auth.userId, via: "change" });
-    await events.webhook("user.sessions_revoked", {
-      user_id: auth.userId,
-      reason: "password_changed",
-      count: revoked.length,
-    });
+    await announcePasswordChange(events, auth.userId, "change", revoked.length);
     await events.mail({
       userId: auth.userId,
       kind: "password_changed",

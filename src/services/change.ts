@@ -32,3 +32,21 @@ export async function commitChange<T>(
   deps.webhooks.nudge();
   return result;
 }
+
+/**
+ * The events every password change sends, whether the member changed it or reset it: the new
+ * password, then the sessions it ended (`count` of them).
+ */
+export async function announcePasswordChange(
+  events: ChangeEvents,
+  userId: string,
+  via: "change" | "reset",
+  count: number,
+): Promise<void> {
+  await events.webhook("user.password_changed", { user_id: userId, via });
+  await events.webhook("user.sessions_revoked", {
+    user_id: userId,
+    reason: via === "change" ? "password_changed" : "password_reset",
+    count,
+  });
+}

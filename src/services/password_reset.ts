@@ -6,7 +6,7 @@ import { normalizeEmail } from "./accounts.ts";
 import { audit, type RequestMeta } from "./audit.ts";
 import { isTokenUsable, spendToken } from "./email_tokens.ts";
 import { enqueueLinkMail } from "./link_mail.ts";
-import { commitChange } from "./change.ts";
+import { announcePasswordChange, commitChange } from "./change.ts";
 import { DomainError } from "./errors.ts";
 import { meetsPasswordRequirements } from "./passwords.ts";
 
@@ -80,12 +80,7 @@ export async function resetPassword(
       await events.webhook("user.email_verified", { user_id: user.id, email: user.email });
     }
     const revoked = await revokeSessions(trx, user.id, at, "password_reset");
-    await events.webhook("user.password_changed", { user_id: user.id, via: "reset" });
-    await events.webhook("user.sessions_revoked", {
-      user_id: user.id,
-      reason: "password_reset",
-      count: revoked.length,
-    });
+    await announcePasswordChange(events, user.id, "reset", revoked.length);
     await events.mail({
       userId: user.id,
       kind: "password_changed",
