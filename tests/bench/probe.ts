@@ -31,26 +31,43 @@ export function pooled(results: ProbeResult[]): ProbeResult {
  * it is sending; the returned function stops it and gives its figures in milliseconds.
  */
 export async function startProbe(url: string, token: string): Promise<() => Promise<ProbeResult>> {
+  const probe = await startReporter([PROBE, url, token], "latency probe");
+  return async () => summarize(JSON.parse(await probe.stop()).latencies);
+}
+
+/**
+ * Runs a Deno script (with `--allow-net`) in a process of its own that prints one line once it is
+ * ready and its figures when SIGTERM ends it: resolves with that first line; `stop()` ends the
+ * process and gives everything it printed after it.
+ */
+export async function startReporter(
+  args: string[],
+  what: string,
+): Promise<{ ready: string; stop(): Promise<string> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-net", PROBE, url, token],
+    args: ["run", "--quiet", "--allow-net", ...args],
     stdout: "piped",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   while (!buffer.includes("\n")) {
     const { value, done } = await lines.read();
-    if (done) throw new Error("latency probe exited before it was ready");
+    if (done) throw new Error(`${what} exited before it was ready`);
     buffer += value;
   }
+  const ready = buffer.slice(0, buffer.indexOf("\n"));
   buffer = buffer.slice(buffer.indexOf("\n") + 1);
-  return async () => {
-    child.kill("SIGTERM");
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      buffer += value;
-    }
-    await child.status;
-    return summarize(JSON.parse(buffer.trim()).latencies);
+  return {
+    ready,
+    stop: async () => {
+      child.kill("SIGTERM");
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        buffer += value;
+      }
+      await child.status;
+      return buffer.trim();
+    },
   };
 }

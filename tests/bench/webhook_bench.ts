@@ -15,38 +15,18 @@ import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
 import { commitChange } from "../../src/services/change.ts";
 import { createWebhook } from "../../src/services/webhooks.ts";
-import { startProbe } from "./probe.ts";
+import { startProbe, startReporter } from "./probe.ts";
 
 const EVENTS = Number(Deno.env.get("WEBHOOK_BENCH_EVENTS") ?? 10_000);
 const STEADY_SECONDS = Number(Deno.env.get("WEBHOOK_BENCH_SECONDS") ?? 10);
 const SINK = new URL("./webhook_sink.ts", import.meta.url).pathname;
 
 async function startSink() {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-net", SINK],
-    stdout: "piped",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  while (!buffer.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("the sink exited before listening");
-    buffer += value;
-  }
-  const { port } = JSON.parse(buffer.slice(0, buffer.indexOf("\n")));
-  buffer = buffer.slice(buffer.indexOf("\n") + 1);
+  const sink = await startReporter([SINK], "the sink");
+  const { port } = JSON.parse(sink.ready);
   return {
     url: `http://127.0.0.1:${port}/hooks`,
-    stop: async (): Promise<{ count: number; lags: number[] }> => {
-      child.kill("SIGTERM");
-      for (;;) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        buffer += value;
-      }
-      await child.status;
-      return JSON.parse(buffer.trim());
-    },
+    stop: async (): Promise<{ count: number; lags: number[] }> => JSON.parse(await sink.stop()),
   };
 }
 
