@@ -34,3 +34,40 @@ export class Background {
     while (this.#running.size > 0) await Promise.all(this.#running);
   }
 }
+
+/**
+ * Runs of one piece of work (a delivery pass) in this process, one after another and never two at
+ * once; `nudge()` asks for one more run soon, and nudges that arrive before it starts share it.
+ */
+export class SerialRuns<T> {
+  #queue: Promise<unknown> = Promise.resolve();
+  #pendingNudge = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly background: Background,
+    private readonly work: () => Promise<T>,
+  ) {}
+
+  /** Runs the work after the run in progress (if any) and resolves with its result. */
+  run(): Promise<T> {
+    const next = this.#queue.catch(() => {}).then(this.work);
+    this.#queue = next;
+    return next;
+  }
+
+  /** Asks for a run soon, on a later tick, after the current one; failures are logged. */
+  nudge(): void {
+    if (this.#pendingNudge) return;
+    this.#pendingNudge = true;
+    this.background.run(this.name, () => {
+      this.#pendingNudge = false;
+      return this.run();
+    });
+  }
+
+  /** Resolves when no run is in progress. */
+  async idle(): Promise<void> {
+    await this.#queue.catch(() => {});
+  }
+}

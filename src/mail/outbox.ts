@@ -1,4 +1,4 @@
-import type { Background } from "../background.ts";
+import { type Background, SerialRuns } from "../background.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../data/database.ts";
 import {
@@ -71,9 +71,7 @@ export class Outbox {
   readonly #from: string;
   readonly #messageIdDomain: string;
   readonly #log: Logger;
-  readonly #background: Background;
-  #queue: Promise<DeliveryReport> = Promise.resolve({ sent: 0, failed: 0 });
-  #pendingNudge = false;
+  readonly #runs: SerialRuns<DeliveryReport>;
 
   constructor(options: {
     db: Db;
@@ -93,7 +91,7 @@ export class Outbox {
     this.#from = options.from;
     this.#messageIdDomain = options.messageIdDomain;
     this.#log = options.log;
-    this.#background = options.background;
+    this.#runs = new SerialRuns("mail delivery", options.background, () => this.#deliverAll());
   }
 
   /** Writes a message in the caller's transaction; nothing is sent until that commits. */
@@ -116,23 +114,17 @@ export class Outbox {
 
   /** Asks for a delivery run soon, after the current one; call it after a commit that enqueued. */
   nudge(): void {
-    if (this.#pendingNudge) return;
-    this.#pendingNudge = true;
-    this.#background.run("mail delivery", () => {
-      this.#pendingNudge = false;
-      return this.deliverDue();
-    });
+    this.#runs.nudge();
   }
 
   /** Resolves when no delivery run is in progress. */
   async idle(): Promise<void> {
-    await this.#queue.catch(() => {});
+    await this.#runs.idle();
   }
 
   /** Delivers every message that is due now; runs never overlap within this process. */
   deliverDue(): Promise<DeliveryReport> {
-    this.#queue = this.#queue.catch(() => ({ sent: 0, failed: 0 })).then(() => this.#deliverAll());
-    return this.#queue;
+    return this.#runs.run();
   }
 
   async #deliverAll(): Promise<DeliveryReport> {

@@ -1,6 +1,6 @@
 import { writeTransaction } from "../data/transactions.ts";
 import { Webhook } from "standardwebhooks";
-import type { Background } from "../background.ts";
+import { type Background, SerialRuns } from "../background.ts";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../data/database.ts";
 import { listAdminEmails } from "../data/users.ts";
@@ -75,14 +75,12 @@ export class WebhookDeliverer {
   readonly #clock: Clock;
   readonly #key: string;
   readonly #log: Logger;
-  readonly #background: Background;
   readonly #outbox: Outbox;
   readonly #check: DestinationCheck;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
   readonly #productName: string;
-  #queue: Promise<WebhookRunReport> = Promise.resolve({ delivered: 0, failed: 0 });
-  #pendingNudge = false;
+  readonly #runs: SerialRuns<WebhookRunReport>;
 
   constructor(options: {
     db: Db;
@@ -101,7 +99,7 @@ export class WebhookDeliverer {
     this.#clock = options.clock;
     this.#key = options.key;
     this.#log = options.log;
-    this.#background = options.background;
+    this.#runs = new SerialRuns("webhook delivery", options.background, () => this.#deliverAll());
     this.#outbox = options.outbox;
     this.#check = options.check;
     this.#timeoutMs = options.timeoutMs;
@@ -111,24 +109,17 @@ export class WebhookDeliverer {
 
   /** Asks for a delivery run soon, after the current one; call it after a commit that queued. */
   nudge(): void {
-    if (this.#pendingNudge) return;
-    this.#pendingNudge = true;
-    this.#background.run("webhook delivery", () => {
-      this.#pendingNudge = false;
-      return this.deliverDue();
-    });
+    this.#runs.nudge();
   }
 
   /** Resolves when no delivery run is in progress. */
   async idle(): Promise<void> {
-    await this.#queue.catch(() => {});
+    await this.#runs.idle();
   }
 
   /** Delivers everything due now, head by head; runs never overlap within this process. */
   deliverDue(): Promise<WebhookRunReport> {
-    this.#queue = this.#queue.catch(() => ({ delivered: 0, failed: 0 }))
-      .then(() => this.#deliverAll());
-    return this.#queue;
+    return this.#runs.run();
   }
 
   /** Deletes settled deliveries past the retention period; returns how many. */
