@@ -11,23 +11,24 @@ export interface AuditEvent {
 }
 
 /**
- * The statement that appends one event: run it in the transaction of its cause (or in the same
- * `CommitThread` batch) so the event commits with it.
+ * The statement that appends events (one or more, one statement): run it in the transaction of
+ * their cause (or in the same `CommitThread` batch) so they commit with it.
  */
-export function auditEventInsert(db: Db, e: AuditEvent) {
-  return db.insertInto("audit_events").values({
+export function auditEventInsert(db: Db, ...events: AuditEvent[]) {
+  return db.insertInto("audit_events").values(events.map((e) => ({
     user_id: e.userId,
     event: e.event,
     ip_address: e.ip,
     user_agent: e.userAgent,
     details: e.details === undefined ? null : JSON.stringify(e.details),
     created_at: e.at,
-  });
+  })));
 }
 
-/** Removes what names a member from their audit events (owner, address, agent, details). */
-export async function anonymiseAuditEventsOf(trx: Db, userId: string) {
-  return await trx.updateTable("audit_events")
+/** Removes what names the members from their audit events (owner, address, agent, details). */
+export async function anonymiseAuditEventsOf(trx: Db, userIds: readonly string[]) {
+  if (userIds.length === 0) return;
+  await trx.updateTable("audit_events")
     .set({ user_id: null, ip_address: null, user_agent: null, details: null })
-    .where("user_id", "=", userId).execute();
+    .where("user_id", "in", userIds).execute();
 }

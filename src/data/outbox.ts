@@ -4,9 +4,12 @@ import type { Db, OutboxTable } from "./database.ts";
 /** An outbox row as the deliverer reads it. */
 export type OutboxRow = Selectable<OutboxTable>;
 
-/** Writes one message in the caller's transaction, so it exists exactly when its cause commits. */
-export async function insertOutboxMessage(trx: Db, row: Insertable<OutboxTable>): Promise<void> {
-  await trx.insertInto("outbox").values(row).execute();
+/** Writes messages (one statement) in the caller's transaction: they exist exactly when their cause commits. */
+export async function insertOutboxMessages(
+  trx: Db,
+  rows: Insertable<OutboxTable>[],
+): Promise<void> {
+  if (rows.length > 0) await trx.insertInto("outbox").values(rows).execute();
 }
 
 /** Up to `limit` pending messages due at `now`, oldest first. */
@@ -72,9 +75,16 @@ export async function markOutboxAttemptFailed(
     .where("id", "=", id).execute();
 }
 
-/** Deletes every message to or about a member (the purge), pending or sent. */
-export async function deleteOutboxMessagesOf(trx: Db, userId: string, email: string) {
-  return await trx.deleteFrom("outbox").where((eb) =>
-    eb.or([eb("user_id", "=", userId), eb("recipient", "=", email)])
+/** Deletes every message to or about the members (the purge), pending or sent, in one statement. */
+export async function deleteOutboxMessagesOf(
+  trx: Db,
+  members: readonly { id: string; email: string }[],
+) {
+  if (members.length === 0) return;
+  await trx.deleteFrom("outbox").where((eb) =>
+    eb.or([
+      eb("user_id", "in", members.map((m) => m.id)),
+      eb("recipient", "in", members.map((m) => m.email)),
+    ])
   ).execute();
 }

@@ -326,9 +326,10 @@ export async function requeueDelivery(
   return row && toDelivery(row);
 }
 
-/** Deletes a member's settled (delivered or given-up) deliveries: the purge's step. */
-export async function deleteSettledDeliveriesOf(db: Db, userId: string): Promise<void> {
-  await db.deleteFrom("webhook_deliveries").where("user_id", "=", userId)
+/** Deletes the members' settled (delivered or given-up) deliveries: the purge's step. */
+export async function deleteSettledDeliveriesOf(db: Db, userIds: readonly string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await db.deleteFrom("webhook_deliveries").where("user_id", "in", userIds)
     .where("status", "!=", "pending").execute();
 }
 

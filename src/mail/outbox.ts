@@ -5,7 +5,7 @@ import {
   claimOutboxMessage,
   dueOutboxMessages,
   forgetOutboxMessage,
-  insertOutboxMessage,
+  insertOutboxMessages,
   markOutboxAttemptFailed,
   markOutboxSent,
   type OutboxRow,
@@ -94,22 +94,28 @@ export class Outbox {
     this.#runs = new SerialRuns("mail delivery", options.background, () => this.#deliverAll());
   }
 
-  /** Writes a message in the caller's transaction; nothing is sent until that commits. */
-  async enqueue(trx: Db, mail: NewMail): Promise<void> {
+  /** Writes messages (one statement) in the caller's transaction; nothing is sent until that commits. */
+  async enqueue(trx: Db, ...mails: NewMail[]): Promise<void> {
     const now = this.#clock.now().toISOString();
-    await insertOutboxMessage(trx, {
-      user_id: mail.userId,
-      kind: mail.kind,
-      recipient: mail.to,
-      subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
-      secret_sealed: mail.secret === undefined ? null : await sealWithToken(this.#key, mail.secret),
-      forget_after_send: mail.forgetAfterSend ? 1 : 0,
-      next_attempt_at: now,
-      created_at: now,
-      message_id: newMessageId(this.#messageIdDomain),
-    });
+    const rows = [];
+    for (const mail of mails) {
+      rows.push({
+        user_id: mail.userId,
+        kind: mail.kind,
+        recipient: mail.to,
+        subject: mail.subject,
+        text_body: mail.text,
+        html_body: mail.html,
+        secret_sealed: mail.secret === undefined
+          ? null
+          : await sealWithToken(this.#key, mail.secret),
+        forget_after_send: mail.forgetAfterSend ? 1 : 0,
+        next_attempt_at: now,
+        created_at: now,
+        message_id: newMessageId(this.#messageIdDomain),
+      });
+    }
+    await insertOutboxMessages(trx, rows);
   }
 
   /** Asks for a delivery run soon, after the current one; call it after a commit that enqueued. */

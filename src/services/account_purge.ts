@@ -3,11 +3,11 @@ import type { Db } from "../data/database.ts";
 import { lockMembersDueForPurge } from "../data/dialect.ts";
 import type { Deps } from "../deps.ts";
 import { templates } from "../mail/templates.ts";
-import { audit } from "./audit.ts";
+import type { AuditEventName } from "./audit.ts";
 import { pictureFolder } from "./profile_picture.ts";
-import { emitWebhook } from "./webhooks.ts";
+import { emitWebhooks } from "./webhooks.ts";
 import { deleteSettledDeliveriesOf } from "../data/webhooks.ts";
-import { anonymiseAuditEventsOf } from "../data/audit_events.ts";
+import { anonymiseAuditEventsOf, auditEventInsert } from "../data/audit_events.ts";
 import { deleteOutboxMessagesOf } from "../data/outbox.ts";
 import { deleteUsers, membersDueForPurge, userExists } from "../data/users.ts";
 
@@ -24,7 +24,8 @@ interface PurgedMember {
 export const DATA_HANDLING: readonly {
   table: string;
   handling: string;
-  step?: (trx: Db, m: PurgedMember) => Promise<unknown>;
+  /** One statement for all the members of a purge transaction. */
+  step?: (trx: Db, members: readonly PurgedMember[]) => Promise<unknown>;
 }[] = [
   {
     table: "users",
@@ -37,19 +38,19 @@ export const DATA_HANDLING: readonly {
     table: "outbox",
     handling:
       "every message to or about the member deleted, pending or sent; the final notice is forgotten once sent",
-    step: (trx, m) => deleteOutboxMessagesOf(trx, m.id, m.email),
+    step: (trx, members) => deleteOutboxMessagesOf(trx, members),
   },
   {
     table: "webhook_deliveries",
     handling:
       "settled deliveries about the member deleted; pending ones go out in order, ending with user.purged (the id only), then age out",
-    step: (trx, m) => deleteSettledDeliveriesOf(trx, m.id),
+    step: (trx, members) => deleteSettledDeliveriesOf(trx, members.map((m) => m.id)),
   },
   {
     table: "audit_events",
     handling:
       "kept without personal data: owner, IP, user agent and details removed; event and time stay",
-    step: (trx, m) => anonymiseAuditEventsOf(trx, m.id),
+    step: (trx, members) => anonymiseAuditEventsOf(trx, members.map((m) => m.id)),
   },
   {
     table: "credit_accounts",
@@ -120,7 +121,8 @@ export async function purgeDueAccounts(
 
 /**
  * Purges members in one transaction and returns those it purged: a member no longer due (another
- * purge took them, or they signed in and restored the account) is left alone.
+ * purge took them, or they signed in and restored the account) is left alone. Each step is one
+ * statement for all of them (a round trip per statement on PostgreSQL), not one per member.
  */
 async function purgeMembers(
   deps: Deps,
@@ -131,21 +133,30 @@ async function purgeMembers(
     const due = await lockMembersDueForPurge(trx, members.map((m) => m.id), now.toISOString());
     const taken = members.filter((member) => due.has(member.id));
     if (taken.length === 0) return [];
-    for (const member of taken) {
-      for (const { step } of DATA_HANDLING) await step?.(trx, member);
-    }
+    for (const { step } of DATA_HANDLING) await step?.(trx, taken);
     await deleteUsers(trx, taken.map((m) => m.id));
-    for (const member of taken) {
-      await deps.outbox.enqueue(trx, {
+    const notice = templates.accountPurged(deps.config.productName);
+    await deps.outbox.enqueue(
+      trx,
+      ...taken.map((member) => ({
         userId: null,
         kind: "account_purged",
         to: member.email,
         forgetAfterSend: true,
-        ...templates.accountPurged(deps.config.productName),
-      });
-      await audit(trx, "account.purged", null, { ip: null, userAgent: null }, now);
-      await emitWebhook(deps, trx, "user.purged", { user_id: member.id });
-    }
+        ...notice,
+      })),
+    );
+    await auditEventInsert(
+      trx,
+      ...taken.map(() => ({
+        event: "account.purged" satisfies AuditEventName,
+        userId: null,
+        ip: null,
+        userAgent: null,
+        at: now.toISOString(),
+      })),
+    ).execute();
+    await emitWebhooks(deps, trx, "user.purged", taken.map((member) => ({ user_id: member.id })));
     return taken;
   });
 }

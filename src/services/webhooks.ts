@@ -57,30 +57,47 @@ export async function emitWebhook<T extends WebhookEventType>(
   type: T,
   data: WebhookEventDataOf<T>,
 ): Promise<void> {
+  await emitWebhooks(deps, trx, type, [data]);
+}
+
+/**
+ * `emitWebhook` for several events of one type (each about its own member), as the purge queues
+ * them: the endpoints are read once and every delivery is written in one statement.
+ */
+export async function emitWebhooks<T extends WebhookEventType>(
+  deps: Deps,
+  trx: Db,
+  type: T,
+  events: readonly WebhookEventDataOf<T>[],
+): Promise<void> {
+  if (events.length === 0) return;
   const endpoints = (await enabledEndpointFilters(trx))
     .filter((e) => e.events.length === 0 || e.events.includes(type));
   if (endpoints.length === 0) return;
   const now = deps.clock.now().toISOString();
-  const payload = JSON.stringify(webhookEnvelope(type).parse({ type, timestamp: now, data }));
-  const userId = (data as { user_id: string }).user_id;
-  const seq = await nextMemberSeq(trx, userId);
-  const eventId = newId("msg");
   const giveUpAt = new Date(Date.parse(now) + RETRY_WINDOW_MS).toISOString();
-  await insertDeliveries(
-    trx,
-    endpoints.map((endpoint) => ({
-      id: newId("whd"),
-      event_id: eventId,
-      endpoint_id: endpoint.id,
-      user_id: userId,
-      seq,
-      type,
-      payload,
-      next_attempt_at: now,
-      give_up_at: giveUpAt,
-      created_at: now,
-    })),
-  );
+  const rows = [];
+  for (const data of events) {
+    const payload = JSON.stringify(webhookEnvelope(type).parse({ type, timestamp: now, data }));
+    const userId = (data as { user_id: string }).user_id;
+    const seq = await nextMemberSeq(trx, userId);
+    const eventId = newId("msg");
+    for (const endpoint of endpoints) {
+      rows.push({
+        id: newId("whd"),
+        event_id: eventId,
+        endpoint_id: endpoint.id,
+        user_id: userId,
+        seq,
+        type,
+        payload,
+        next_attempt_at: now,
+        give_up_at: giveUpAt,
+        created_at: now,
+      });
+    }
+  }
+  await insertDeliveries(trx, rows);
 }
 
 function assertEventTypes(events: string[] | undefined): void {
