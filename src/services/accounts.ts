@@ -117,7 +117,7 @@ export async function login(
   const user = candidate?.user;
   const passwordHash = candidate?.passwordHash;
   const account = passwordAccountKey(user, email);
-  await assertPasswordAttemptAllowed(deps, account, meta, now);
+  const failures = await assertPasswordAttemptAllowed(deps, account, meta, now);
 
   // A member without a password (signed up through Google) never signs in with one.
   const valid = passwordHash === undefined || !hasPassword(passwordHash)
@@ -144,7 +144,7 @@ export async function login(
     ]);
     throw new DomainError("INVALID_CREDENTIALS");
   }
-  await recordPasswordSuccess(deps, account, meta);
+  await recordPasswordSuccess(deps, account, meta, failures);
   deps.metrics.signIn("succeeded");
 
   if (user.status === "pending_deletion") {

@@ -29,7 +29,8 @@ function keys(account: string, meta: RequestMeta) {
 /**
  * Refuses a password check that the guessing rule no longer allows; counts nothing. When both
  * counts are full, `Retry-After` is the later of the two, so a client that waits as told is not
- * refused again at once.
+ * refused again at once. Returns this address's failures on the account in the running window,
+ * for `recordPasswordSuccess`.
  * @throws {DomainError} `RATE_LIMITED` with `Retry-After`
  */
 export async function assertPasswordAttemptAllowed(
@@ -37,16 +38,17 @@ export async function assertPasswordAttemptAllowed(
   account: string,
   meta: RequestMeta,
   now: Date,
-): Promise<void> {
+): Promise<number> {
   const { loginPerAccountIp, loginPerAccount } = deps.config.rateLimits;
   const key = keys(account, meta);
-  const refusals = await Promise.all([
-    deps.rateLimiter.check(key.pair, loginPerAccountIp, now).then(() => undefined, refusal),
-    deps.rateLimiter.check(key.account, loginPerAccount, now).then(() => undefined, refusal),
+  const [pair, total] = await Promise.all([
+    deps.rateLimiter.check(key.pair, loginPerAccountIp, now).catch(refusal),
+    deps.rateLimiter.check(key.account, loginPerAccount, now).catch(refusal),
   ]);
-  const latest = refusals.filter((e) => e !== undefined)
+  const latest = [pair, total].filter((e) => e instanceof DomainError)
     .sort((a, b) => (b.retryAfterSeconds ?? 0) - (a.retryAfterSeconds ?? 0))[0];
   if (latest !== undefined) throw latest;
+  return pair as number;
 }
 
 function refusal(error: unknown): DomainError {
@@ -67,13 +69,18 @@ export async function recordPasswordFailure(
   await deps.rateLimiter.record(key.account, loginPerAccount, now);
 }
 
-/** After a correct password: forgets this address's failures on the account (not the total). */
+/**
+ * After a correct password: forgets this address's failures on the account (not the total).
+ * `failuresFromAddress` is what `assertPasswordAttemptAllowed` returned: without any, there is
+ * nothing to forget and nothing is written.
+ */
 export async function recordPasswordSuccess(
   deps: Deps,
   account: string,
   meta: RequestMeta,
+  failuresFromAddress: number,
 ): Promise<void> {
-  await deps.rateLimiter.reset(keys(account, meta).pair);
+  if (failuresFromAddress > 0) await deps.rateLimiter.reset(keys(account, meta).pair);
 }
 
 /**
@@ -91,9 +98,9 @@ export async function verifyMemberPassword(
 ): Promise<boolean> {
   const now = deps.clock.now();
   const account = `user:${userId}`;
-  await assertPasswordAttemptAllowed(deps, account, meta, now);
+  const failures = await assertPasswordAttemptAllowed(deps, account, meta, now);
   const valid = passwordHash !== undefined && await deps.passwords.verify(passwordHash, password);
-  if (valid) await recordPasswordSuccess(deps, account, meta);
+  if (valid) await recordPasswordSuccess(deps, account, meta, failures);
   else await recordPasswordFailure(deps, account, meta, now);
   return valid;
 }

@@ -88,13 +88,15 @@ export class RateLimiter {
 
   /**
    * Refuses when `key` has already reached its limit, without counting anything; pair with `record`
-   * to limit only some outcomes (failed sign-ins, for example).
+   * to limit only some outcomes (failed sign-ins, for example). Returns what `key` has counted in
+   * its running window (0 without one).
    * @throws {DomainError} `RATE_LIMITED`
    */
-  async check(key: string, rule: RateLimitRule, now: Date): Promise<void> {
+  async check(key: string, rule: RateLimitRule, now: Date): Promise<number> {
     const at = now.getTime();
     const window = await this.store.get(key, at);
     if (window !== undefined && window.count >= rule.limit) throw rateLimited(window, at);
+    return window?.count ?? 0;
   }
 
   /** Counts one event against `key` without refusing. */

@@ -76,6 +76,16 @@ Deno.test("rate limits answer 429 with Retry-After", async (t) => {
       assert.equal((await login("victim@example.com", "secure123")).status, 200);
     });
 
+    await t.step("a correct password forgets this address's failures on the account", async () => {
+      // Three failures from one address lock it (above); two, a success, two more do not.
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 2; i++) {
+          assert.equal((await login("victim@example.com", "wrong-pass", "10.1.1.1")).status, 401);
+        }
+        assert.equal((await login("victim@example.com", "secure123", "10.1.1.1")).status, 200);
+      }
+    });
+
     await t.step("register per IP", async () => {
       await server.register("r2@example.com");
       await server.register("r3@example.com");
