@@ -14,18 +14,26 @@
  *    windows alternate three times and each p99 is over its pooled windows) and under wrk's
  *    closed loop, which saturates the event loop (reported for comparison).
  *
+ * With `BENCH_DATABASE_URL=postgres://…` (a server on which the user may create databases)
+ * Vestibule runs on a fresh PostgreSQL database of its own instead of SQLite, and a second
+ * instance on the same database is started at the end for a report (no target on two cores):
+ * REST `/users/me` and logins with both instances loaded at once, beside the one-instance rows.
+ *
  * Needs `wrk` on the PATH. Progress goes to stderr, the results table to stdout. Exits 1 when a
  * measurement cannot be made (a server fails, most responses are errors); a missed target is
  * reported but does not fail the run.
  */
 import { fileURLToPath } from "node:url";
 import { Argon2id } from "oslo/password";
+import { benchDatabase } from "./bench_database.ts";
 import { pooled, type ProbeResult, startProbe } from "./probe.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL("./bare_server.ts", import.meta.url));
 const PASSWORD = "secure123";
 const UNLIMITED = "1000000/60";
+/** The access-token secret of every instance of one PostgreSQL run, fresh per run. */
+const BENCH_SECRET = crypto.randomUUID() + crypto.randomUUID();
 
 /** What the README promises. Ratios are service / baseline, except the last (loaded / idle). */
 const TARGETS = { rest: 0.25, trpc: 0.09, login: 0.9, p99UnderLogins: 3 };
@@ -291,11 +299,14 @@ async function wrk(label: string, options: WrkOptions): Promise<WrkResult> {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Starts Vestibule (`src/main.ts`) in its own process on a free port with a fresh `dataDir`,
- * request logging off and rate limits out of the way; resolves once it answers `/healthz`.
+ * Starts Vestibule (`src/main.ts`) in its own process on a free port with a fresh `dataDir`
+ * (and on PostgreSQL when `databaseUrl` is given), request logging off and rate limits out of the
+ * way; resolves once it answers `/healthz`.
  */
-export async function startVestibule(dataDir: string): Promise<Server> {
+export async function startVestibule(dataDir: string, databaseUrl?: string): Promise<Server> {
   const service = await spawnServer("Vestibule", ["run", "--quiet", "-A", "src/main.ts"], {
+    // Instances on one database sign with one secret (README, "Running several instances").
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET }),
     DATA_DIR: dataDir,
     PORT: "0",
     HOST: "127.0.0.1",
@@ -491,6 +502,8 @@ async function main(): Promise<void> {
 
   const dataDir = await Deno.makeTempDir({ prefix: "vestibule-bench-" });
   cleanups.push(() => Deno.remove(dataDir, { recursive: true }));
+  const database = await benchDatabase();
+  if (database !== undefined) cleanups.push(() => database.drop());
 
   step("starting the bare Deno.serve handler and Vestibule");
   const [bare, service] = await Promise.all([
@@ -503,7 +516,7 @@ async function main(): Promise<void> {
         return typeof port === "number" ? port : undefined;
       },
     ),
-    startVestibule(dataDir),
+    startVestibule(dataDir, database?.url),
   ]);
   await waitHealthy(bare, "/");
 
@@ -606,6 +619,49 @@ async function main(): Promise<void> {
   loginRates.push(await loginsRunning);
   if (!service.alive()) throw new BenchError(`Vestibule exited:\n${service.tail()}`);
 
+  // Two instances on one PostgreSQL database: the same loads split between them, at once.
+  let twoInstances: { rest: WrkResult[]; login: WrkResult[] } | undefined;
+  if (database !== undefined) {
+    step("a second Vestibule instance on the same PostgreSQL database");
+    const secondDir = await Deno.makeTempDir({ prefix: "vestibule-bench-" });
+    cleanups.push(() => Deno.remove(secondDir, { recursive: true }));
+    const second = await startVestibule(secondDir, database.url);
+    const instances = [service.url, second.url];
+    step(`REST GET /api/v1/users/me on both instances at once: wrk -t1 -c25 each`);
+    const both = (label: string, run: (base: string) => Promise<WrkResult>) =>
+      Promise.all(instances.map((base) =>
+        run(base).catch((error) => {
+          throw new BenchError(`${label} on ${base}: ${error.message}`);
+        })
+      ));
+    await both("warm-up", (base) =>
+      wrk("warm-up", {
+        url: `${base}/api/v1/users/me`,
+        threads: 1,
+        connections: 25,
+        seconds: DURATION.warmup,
+        headers: auth,
+      }));
+    const rest = await both("REST", (base) =>
+      wrk(`REST GET /api/v1/users/me on ${base}`, {
+        url: `${base}/api/v1/users/me`,
+        threads: 1,
+        connections: 25,
+        seconds: DURATION.throughput,
+        headers: auth,
+      }));
+    step(`POST /api/v1/auth/login on both instances at once: wrk -t1 -c4 each`);
+    const loginBoth = await both("login", (base) =>
+      wrk(`POST /api/v1/auth/login on ${base}`, {
+        url: `${base}/api/v1/auth/login`,
+        threads: 1,
+        connections: 4,
+        seconds: DURATION.login,
+        script: loginScript,
+      }));
+    twoInstances = { rest, login: loginBoth };
+  }
+
   // -------------------------------------------------------------------------------------------
   const missed: string[] = [];
   const base = throughput.bare.rps;
@@ -705,8 +761,39 @@ async function main(): Promise<void> {
       errors: errors(loaded),
     },
   ];
+  if (twoInstances !== undefined) {
+    const sum = (results: WrkResult[]) => results.reduce((total, r) => total + r.rps, 0);
+    const restBoth = sum(twoInstances.rest);
+    const loginBoth = sum(twoInstances.login);
+    rows.push(
+      {
+        measurement: "REST GET /api/v1/users/me, two instances",
+        load: "-t1 -c25 on each",
+        throughput: `${rate(restBoth)} req/s`,
+        p99: ms(Math.max(...twoInstances.rest.map((r) => r.p99Ms))),
+        ratio: `${(restBoth / throughput.rest.rps).toFixed(2)} x one`,
+        target: "report",
+        result: "",
+        errors: twoInstances.rest.map(errors).join(", "),
+      },
+      {
+        measurement: "REST POST /api/v1/auth/login, two instances",
+        load: "-t1 -c4 on each",
+        throughput: `${rate(loginBoth)} logins/s`,
+        p99: ms(Math.max(...twoInstances.login.map((r) => r.p99Ms))),
+        ratio: `${(loginBoth / login.rps).toFixed(2)} x one`,
+        target: "report",
+        result: "",
+        errors: twoInstances.login.map(errors).join(", "),
+      },
+    );
+  }
 
-  console.log(`\nVestibule benchmark (${await describeMachine()})\n`);
+  console.log(
+    `\nVestibule benchmark on ${
+      database === undefined ? "SQLite" : "PostgreSQL"
+    } (${await describeMachine()})\n`,
+  );
   console.log(table(rows));
   console.log(
     `\nLogins running alongside /users/me (each probe window, then wrk): ${
