@@ -31,7 +31,8 @@ export class StartupError extends Error {
  * anything is migrated or generated. `overrides` replaces parts of the dependencies; tests pass
  * their clock, logger and mail transport here, and `startJobs: false` leaves the schedule to
  * them (they run jobs directly).
- * @throws {StartupError} when `DATA_DIR` is unusable or the port cannot be bound
+ * @throws {StartupError} when `DATA_DIR` is unusable, the port cannot be bound, or PostgreSQL is
+ *   configured without `JWT_SECRET`
  */
 export async function startServer(
   config: Config = loadConfig(Deno.env.toObject()),
@@ -39,6 +40,12 @@ export async function startServer(
   options: { startJobs?: boolean } = {},
 ): Promise<RunningServer> {
   checkDataDir(config.dataDir);
+  if (config.databaseUrl !== undefined && config.jwtSecret === undefined) {
+    // A secret generated into one instance's DATA_DIR would make the others refuse its tokens.
+    throw new StartupError(
+      "JWT_SECRET must be set with DATABASE_URL: every instance on the database signs and checks access tokens with it",
+    );
+  }
   // Bound first, answering 503 until ready: a busy port fails before the database is touched.
   const ready: { handler?: Handler } = {};
   // Set by shutdown(): new requests are refused, and it is called once none is in progress.

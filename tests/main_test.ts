@@ -49,6 +49,25 @@ Deno.test("start-up on a port already in use exits 1 with one line, before migra
   }
 });
 
+Deno.test("start-up on PostgreSQL without JWT_SECRET exits 1 with one line, before connecting", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    // Nothing listens on port 1: the refusal must come before any connection is tried.
+    const server = spawnServer({
+      ...BASE,
+      DATA_DIR: dataDir,
+      DATABASE_URL: "postgres://vestibule@127.0.0.1:1/vestibule",
+    });
+    assert.equal((await server.exited).code, 1);
+    assert.deepEqual(server.stderr, [
+      "Vestibule cannot start: JWT_SECRET must be set with DATABASE_URL: every instance on the database signs and checks access tokens with it",
+    ]);
+    assert.deepEqual([...Deno.readDirSync(dataDir)], [], "no jwt_secret generated");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("an invalid variable in .env stops start-up naming it; the real environment wins over .env", async () => {
   const cwd = await Deno.makeTempDir();
   try {

@@ -59,7 +59,13 @@ export async function startTestServer(
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_REQUESTS: "false",
-    ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: "4" } : {}),
+    ...(database
+      ? {
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: "4",
+        JWT_SECRET: "the test server's secret, 32 characters or more",
+      }
+      : {}),
     ...env,
   });
   const clock = manualClock(new Date("2026-11-23T10:00:00.000Z"));
