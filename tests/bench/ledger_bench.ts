@@ -80,6 +80,42 @@ function timed<T>(label: string, run: () => T): T {
   return result;
 }
 
+/**
+ * The seed's ledger rows in one `INSERT … SELECT`, written once for both databases: `numbers` is a
+ * CTE `n(i)` counting 1 to `TOTAL_ROWS`, `memberName` and `timestamp` the database's own spelling.
+ * Row n (1-based) belongs to the member when n % 5 = 0 (its seq is n / 5); otherwise to other
+ * member (k - 1) % 40000 with seq (k - 1) / 40000 + 1, k counting the other rows. Per member,
+ * seq % 4 cycles grant +10, debit -3, debit -3, refund +3, so balance and type_seq are
+ * arithmetic; created_at is one second per row from 2024-01-01, increasing within a member.
+ */
+function ledgerRowsInsert(spelling: {
+  numbers: string;
+  memberName: (number: string) => string;
+  timestamp: (seconds: string) => string;
+}): string {
+  return `${spelling.numbers},
+    rows AS (
+      SELECT i,
+        CASE WHEN i % 5 = 0 THEN '${MEMBER}'
+             ELSE ${spelling.memberName(`(i - i / 5 - 1) % ${OTHER_MEMBERS}`)} END AS user_id,
+        CASE WHEN i % 5 = 0 THEN i / 5 ELSE (i - i / 5 - 1) / ${OTHER_MEMBERS} + 1 END AS seq
+      FROM n
+    ),
+    cycled AS (SELECT i, user_id, seq, (seq - 1) / 4 AS k, (seq - 1) % 4 AS r FROM rows)
+    INSERT INTO credit_transactions
+      (id, account_id, type, amount, balance_after, description, seq, type_seq, created_at)
+    SELECT i, 'acct-' || user_id,
+      CASE r WHEN 0 THEN 'grant' WHEN 3 THEN 'refund' ELSE 'debit' END,
+      CASE r WHEN 0 THEN 10 WHEN 3 THEN 3 ELSE -3 END,
+      7 * k + CASE r WHEN 0 THEN 10 WHEN 1 THEN 7 WHEN 2 THEN 4 ELSE 7 END,
+      CASE r WHEN 0 THEN 'Credits granted (purchase)' WHEN 3 THEN 'Refund: render failed'
+             ELSE 'Job: render' END,
+      seq,
+      CASE r WHEN 0 THEN k + 1 WHEN 1 THEN 2 * k + 1 WHEN 2 THEN 2 * k + 2 ELSE k + 1 END,
+      ${spelling.timestamp("1704067200 + i")}
+    FROM cycled`;
+}
+
 /** Fills users, credit_transactions and credit_accounts directly in SQLite. */
 function seed(path: string): void {
   const raw = new DatabaseSync(path);
@@ -99,34 +135,13 @@ function seed(path: string): void {
              '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z' FROM n;`));
 
   for (const index of indexes) raw.exec(`DROP INDEX ${index.name}`);
-  // Row n (1-based) belongs to the member when n % 5 = 0 (its seq is n / 5); otherwise to other
-  // member (k - 1) % 40000 with seq (k - 1) / 40000 + 1, k counting the other rows. Per member,
-  // seq % 4 cycles grant +10, debit -3, debit -3, refund +3, so balance and type_seq are
-  // arithmetic; created_at is one second per row from 2024-01-01, increasing within a member.
   timed(`${TOTAL_ROWS.toLocaleString("en")} ledger rows`, () =>
-    raw.exec(`
-      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${TOTAL_ROWS}),
-      rows AS (
-        SELECT i,
-          CASE WHEN i % 5 = 0 THEN '${MEMBER}'
-               ELSE printf('member-%05d', (i - i / 5 - 1) % ${OTHER_MEMBERS}) END AS user_id,
-          CASE WHEN i % 5 = 0 THEN i / 5
-               ELSE (i - i / 5 - 1) / ${OTHER_MEMBERS} + 1 END AS seq
-        FROM n
-      ),
-      cycled AS (SELECT i, user_id, seq, (seq - 1) / 4 AS k, (seq - 1) % 4 AS r FROM rows)
-      INSERT INTO credit_transactions
-        (id, account_id, type, amount, balance_after, description, seq, type_seq, created_at)
-      SELECT i, 'acct-' || user_id,
-        CASE r WHEN 0 THEN 'grant' WHEN 3 THEN 'refund' ELSE 'debit' END,
-        CASE r WHEN 0 THEN 10 WHEN 3 THEN 3 ELSE -3 END,
-        7 * k + CASE r WHEN 0 THEN 10 WHEN 1 THEN 7 WHEN 2 THEN 4 ELSE 7 END,
-        CASE r WHEN 0 THEN 'Credits granted (purchase)' WHEN 3 THEN 'Refund: render failed'
-               ELSE 'Job: render' END,
-        seq,
-        CASE r WHEN 0 THEN k + 1 WHEN 1 THEN 2 * k + 1 WHEN 2 THEN 2 * k + 2 ELSE k + 1 END,
-        strftime('%Y-%m-%dT%H:%M:%fZ', 1704067200 + i, 'unixepoch')
-      FROM cycled;`));
+    raw.exec(ledgerRowsInsert({
+      numbers:
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${TOTAL_ROWS})`,
+      memberName: (number) => `printf('member-%05d', ${number})`,
+      timestamp: (seconds) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${seconds}, 'unixepoch')`,
+    })));
   for (const index of indexes) timed(`index ${index.name}`, () => raw.exec(index.sql));
   timed("accounts", () =>
     raw.exec(`
@@ -183,28 +198,12 @@ async function seedPostgres(url: string): Promise<void> {
     for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
     await run(
       `${TOTAL_ROWS.toLocaleString("en")} ledger rows`,
-      `WITH rows AS (
-         SELECT i,
-           CASE WHEN i % 5 = 0 THEN '${MEMBER}'
-                ELSE format('member-%s', lpad(((i - i / 5 - 1) % ${OTHER_MEMBERS})::text, 5, '0'))
-           END AS user_id,
-           CASE WHEN i % 5 = 0 THEN i / 5 ELSE (i - i / 5 - 1) / ${OTHER_MEMBERS} + 1 END AS seq
-         FROM generate_series(1, ${TOTAL_ROWS}) AS i
-       ),
-       cycled AS (SELECT i, user_id, seq, (seq - 1) / 4 AS k, (seq - 1) % 4 AS r FROM rows)
-       INSERT INTO credit_transactions
-         (id, account_id, type, amount, balance_after, description, seq, type_seq, created_at)
-       SELECT i, 'acct-' || user_id,
-         CASE r WHEN 0 THEN 'grant' WHEN 3 THEN 'refund' ELSE 'debit' END,
-         CASE r WHEN 0 THEN 10 WHEN 3 THEN 3 ELSE -3 END,
-         7 * k + CASE r WHEN 0 THEN 10 WHEN 1 THEN 7 WHEN 2 THEN 4 ELSE 7 END,
-         CASE r WHEN 0 THEN 'Credits granted (purchase)' WHEN 3 THEN 'Refund: render failed'
-                ELSE 'Job: render' END,
-         seq,
-         CASE r WHEN 0 THEN k + 1 WHEN 1 THEN 2 * k + 1 WHEN 2 THEN 2 * k + 2 ELSE k + 1 END,
-         to_char(to_timestamp(1704067200 + i) AT TIME ZONE 'UTC',
-                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-       FROM cycled`,
+      ledgerRowsInsert({
+        numbers: `WITH n(i) AS (SELECT * FROM generate_series(1, ${TOTAL_ROWS}))`,
+        memberName: (number) => `format('member-%s', lpad((${number})::text, 5, '0'))`,
+        timestamp: (seconds) =>
+          `to_char(to_timestamp(${seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      }),
     );
     for (const index of indexes) await run(`index ${index.name}`, index.sql);
     await run(
