@@ -86,7 +86,9 @@ async function main(): Promise<void> {
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_REQUESTS: "false",
-      DATABASE_URL: database?.url,
+      ...(database === undefined
+        ? {}
+        : { DATABASE_URL: database.url, JWT_SECRET: crypto.randomUUID() + crypto.randomUUID() }),
     }),
     { log: silentLogger },
     { startJobs: false },
