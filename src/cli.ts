@@ -159,6 +159,12 @@ async function copyToPostgres(
         `(${report.ledger.violations} violations)`,
     );
     console.log(`Copied ${config.databasePath} into PostgreSQL; set DATABASE_URL to use it.`);
+    if (config.jwtSecret === undefined) {
+      console.log(
+        `Keep ${config.dataDir}/jwt_secret (in every instance's DATA_DIR): it seals the webhook ` +
+          "secrets and pending mail links just copied, and on PostgreSQL no secret is generated.",
+      );
+    }
     return 0;
   } catch (error) {
     if (!(error instanceof CopyError)) throw error;

@@ -124,6 +124,16 @@ export async function closeDeps(deps: Deps): Promise<void> {
   await deps.db.destroy();
 }
 
+/**
+ * Whether the server has a secret to start with on PostgreSQL, where none is ever generated (a
+ * secret generated into one instance's `DATA_DIR` would make every other instance refuse its
+ * tokens and sealed secrets): `JWT_SECRET`, or the `jwt_secret` file of a deployment moved over
+ * from SQLite.
+ */
+export function hasServerSecret(config: Config): boolean {
+  return config.jwtSecret !== undefined || existsSync(join(config.dataDir, "jwt_secret"));
+}
+
 /** `JWT_SECRET` when set; otherwise a 32-byte secret generated once into `$DATA_DIR/jwt_secret`. */
 function loadServerSecret(config: Config): Uint8Array {
   if (config.jwtSecret !== undefined) return new TextEncoder().encode(config.jwtSecret);

@@ -1,6 +1,6 @@
 import { loadConfig } from "./config.ts";
 import type { Config } from "./config.ts";
-import { closeDeps, createDeps, type Deps } from "./deps.ts";
+import { closeDeps, createDeps, type Deps, hasServerSecret } from "./deps.ts";
 import { createHandler, type Handler } from "./http/handler.ts";
 import { json } from "./http/responses.ts";
 import { jobs } from "./jobs/jobs.ts";
@@ -32,7 +32,7 @@ export class StartupError extends Error {
  * their clock, logger and mail transport here, and `startJobs: false` leaves the schedule to
  * them (they run jobs directly).
  * @throws {StartupError} when `DATA_DIR` is unusable, the port cannot be bound, or PostgreSQL is
- *   configured without `JWT_SECRET`
+ *   configured without a secret (`hasServerSecret`)
  */
 export async function startServer(
   config: Config = loadConfig(Deno.env.toObject()),
@@ -40,8 +40,7 @@ export async function startServer(
   options: { startJobs?: boolean } = {},
 ): Promise<RunningServer> {
   checkDataDir(config.dataDir);
-  if (config.databaseUrl !== undefined && config.jwtSecret === undefined) {
-    // A secret generated into one instance's DATA_DIR would make the others refuse its tokens.
+  if (config.databaseUrl !== undefined && !hasServerSecret(config)) {
     throw new StartupError(
       "JWT_SECRET must be set with DATABASE_URL: every instance on the database signs and checks access tokens with it",
     );

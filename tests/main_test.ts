@@ -68,6 +68,26 @@ Deno.test("start-up on PostgreSQL without JWT_SECRET exits 1 with one line, befo
   }
 });
 
+Deno.test("on PostgreSQL without JWT_SECRET, a jwt_secret already in DATA_DIR (a deployment moved from SQLite) is used, not refused", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    await Deno.writeFile(`${dataDir}/jwt_secret`, secret);
+    // Nothing listens on port 1: past the secret check, start-up stops at the connection instead.
+    const server = spawnServer({
+      ...BASE,
+      DATA_DIR: dataDir,
+      DATABASE_URL: "postgres://vestibule@127.0.0.1:1/vestibule",
+    });
+    assert.equal((await server.exited).code, 1);
+    assert.equal(server.stderr.length, 1);
+    assert.doesNotMatch(server.stderr[0], /JWT_SECRET/);
+    assert.deepEqual(await Deno.readFile(`${dataDir}/jwt_secret`), secret, "kept as it was");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("an invalid variable in .env stops start-up naming it; the real environment wins over .env", async () => {
   const cwd = await Deno.makeTempDir();
   try {
