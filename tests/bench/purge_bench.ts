@@ -17,6 +17,7 @@ import { startProbe } from "./probe.ts";
 import type { Db } from "../../src/data/database.ts";
 import { isPostgres } from "../../src/data/dialect.ts";
 import { benchDatabase } from "./bench_database.ts";
+import { registerMember } from "./bench.ts";
 
 const MEMBERS = Number(Deno.env.get("PURGE_BENCH_MEMBERS") ?? 10_000);
 const LEDGER_ROWS = 100;
@@ -94,12 +95,7 @@ async function main(): Promise<void> {
     { startJobs: false },
   );
   try {
-    const response = await fetch(`${server.url}/api/v1/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "probe@example.com", password: "secure123" }),
-    });
-    const { access_token: token } = await response.json();
+    const token = await registerMember(server.url, "probe@example.com");
     const past = new Date(server.deps.clock.now().getTime() - 86_400_000).toISOString();
     console.error(`purge: seeding ${MEMBERS} due members with ${LEDGER_ROWS} ledger rows each`);
     let started = performance.now();

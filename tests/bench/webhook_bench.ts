@@ -16,6 +16,7 @@ import { startServer } from "../../src/server.ts";
 import { commitChange } from "../../src/services/change.ts";
 import { createWebhook } from "../../src/services/webhooks.ts";
 import { startProbe, startReporter } from "./probe.ts";
+import { registerMember } from "./bench.ts";
 
 const EVENTS = Number(Deno.env.get("WEBHOOK_BENCH_EVENTS") ?? 10_000);
 const STEADY_SECONDS = Number(Deno.env.get("WEBHOOK_BENCH_SECONDS") ?? 10);
@@ -50,12 +51,7 @@ async function main(): Promise<void> {
   );
   let sink = await startSink();
   try {
-    const response = await fetch(`${server.url}/api/v1/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "probe@example.com", password: "secure123" }),
-    });
-    const { access_token: token } = await response.json();
+    const token = await registerMember(server.url, "probe@example.com");
     const meta = { ip: null, userAgent: null };
     const endpoint = await createWebhook(server.deps, null, { url: sink.url }, meta);
 
