@@ -39,25 +39,6 @@ export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>)
 }
 
 /**
- * Runs one write whose loss in a crash is acceptable (a rate-limit count: the in-memory store
- * forgets them all on a restart) without waiting for its commit to reach the disk. On
- * PostgreSQL, a transaction with `synchronous_commit = off`: the commit returns before the WAL is
- * flushed, which was most of a sign-in's wait there. A crash can lose at most the last fraction
- * of a second of such writes and never leaves the database inconsistent (a later durable commit
- * flushes them too). On SQLite, `work` runs as it is: the in-memory store is used there.
- */
-export async function withoutWaitingForDisk<T>(
-  db: Db,
-  work: (db: Db) => Promise<T>,
-): Promise<T> {
-  if (!isPostgres(db)) return await work(db);
-  return await db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-    return await work(trx);
-  });
-}
-
-/**
  * Runs `work` in a read-only transaction: every read sees one snapshot of the database, and no
  * lock is taken (SQLite: a deferred `BEGIN`; PostgreSQL: `REPEATABLE READ, READ ONLY`).
  */

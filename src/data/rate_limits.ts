@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { Db } from "./database.ts";
-import { withoutWaitingForDisk } from "./dialect.ts";
 
 /**
  * A window's key as stored: SHA-256 of the limiter's key, which names a member, an address or an
@@ -22,8 +21,6 @@ export interface RateLimitWindow {
  * `RateLimitStore` of the services' `RateLimiter` when Vestibule runs on PostgreSQL. Each method
  * is one statement; an attempt is one atomic insert-or-increment (never a read then a write), so
  * of any number of concurrent attempts on any instances, exactly `limit` see a count within it.
- * Writes do not wait for the disk (`withoutWaitingForDisk`): a crash may forget the last
- * fraction of a second of counts, as a restart of the in-memory store forgets all of them.
  */
 export class DatabaseRateLimitStore {
   readonly #db: Db;
@@ -39,21 +36,20 @@ export class DatabaseRateLimitStore {
   async increment(key: string, windowMs: number, now: number): Promise<RateLimitWindow> {
     const at = new Date(now).toISOString();
     const resetAt = new Date(now + windowMs).toISOString();
-    const row = await withoutWaitingForDisk(this.#db, (db) =>
-      db.insertInto("rate_limits")
-        .values({ key: storedKey(key), count: 1, reset_at: resetAt })
-        .onConflict((oc) =>
-          oc.column("key").doUpdateSet((eb) => {
-            const ended = eb("rate_limits.reset_at", "<=", at);
-            return {
-              count: eb.case().when(ended).then(1).else(eb("rate_limits.count", "+", 1)).end(),
-              reset_at: eb.case().when(ended).then(eb.ref("excluded.reset_at"))
-                .else(eb.ref("rate_limits.reset_at")).end(),
-            };
-          })
-        )
-        .returning(["count", "reset_at"])
-        .executeTakeFirstOrThrow());
+    const row = await this.#db.insertInto("rate_limits")
+      .values({ key: storedKey(key), count: 1, reset_at: resetAt })
+      .onConflict((oc) =>
+        oc.column("key").doUpdateSet((eb) => {
+          const ended = eb("rate_limits.reset_at", "<=", at);
+          return {
+            count: eb.case().when(ended).then(1).else(eb("rate_limits.count", "+", 1)).end(),
+            reset_at: eb.case().when(ended).then(eb.ref("excluded.reset_at"))
+              .else(eb.ref("rate_limits.reset_at")).end(),
+          };
+        })
+      )
+      .returning(["count", "reset_at"])
+      .executeTakeFirstOrThrow();
     return { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
   }
 
@@ -67,10 +63,7 @@ export class DatabaseRateLimitStore {
 
   /** Forgets `key`. */
   async delete(key: string): Promise<void> {
-    await withoutWaitingForDisk(
-      this.#db,
-      (db) => db.deleteFrom("rate_limits").where("key", "=", storedKey(key)).execute(),
-    );
+    await this.#db.deleteFrom("rate_limits").where("key", "=", storedKey(key)).execute();
   }
 }
 

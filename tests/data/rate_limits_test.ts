@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { migrateToLatest } from "../../src/data/migrate.ts";
 import { DatabaseRateLimitStore, pruneRateLimits } from "../../src/data/rate_limits.ts";
-import { sql } from "kysely";
-import type { Db } from "../../src/data/database.ts";
-import { isPostgres, withoutWaitingForDisk } from "../../src/data/dialect.ts";
 import { openTestDatabase } from "../helpers/test_database.ts";
 
 Deno.test("DatabaseRateLimitStore counts each attempt atomically, in fixed windows", async () => {
@@ -34,24 +31,6 @@ Deno.test("DatabaseRateLimitStore counts each attempt atomically, in fixed windo
     assert.equal(await store.get("k", t0 + 60_000), undefined);
     assert.equal(await pruneRateLimits(db, new Date(t0 + 1000).toISOString()), 1, "ended: other");
     assert.equal(await store.get("other", t0), undefined);
-  } finally {
-    await close();
-  }
-});
-
-Deno.test("a write that need not wait for the disk commits with synchronous_commit off on PostgreSQL, and only it", async () => {
-  const { db, close } = await openTestDatabase();
-  try {
-    if (!isPostgres(db)) {
-      // SQLite has no such setting: the work runs as it is, on the handle it was given.
-      assert.equal(await withoutWaitingForDisk(db, (inner) => Promise.resolve(inner === db)), true);
-      return;
-    }
-    const setting = async (handle: Db) =>
-      (await sql<{ synchronous_commit: string }>`SHOW synchronous_commit`.execute(handle)).rows[0]
-        .synchronous_commit;
-    assert.equal(await withoutWaitingForDisk(db, setting), "off");
-    assert.equal(await setting(db), "on", "other transactions still wait for the disk");
   } finally {
     await close();
   }
