@@ -165,16 +165,8 @@ Deno.test("the server's real error answers are the documented ones, detail for d
         const token = path.startsWith("/admin/") ? admin.token : member.token;
         const m = method.toUpperCase();
         const content = operation.requestBody?.content ?? {};
-        if ("application/json" in content) {
-          assertDocumented(method, path, await server.api(m, url(path), { token, body: "{" }));
-          assertDocumented(
-            method,
-            path,
-            await server.api(m, url(path), {
-              token,
-              body: JSON.stringify({ x: "a".repeat(2000) }),
-            }),
-          );
+        if ("application/json" in content || "multipart/form-data" in content) {
+          // A body of a type the operation does not read.
           assertDocumented(
             method,
             path,
@@ -185,16 +177,18 @@ Deno.test("the server's real error answers are the documented ones, detail for d
             }),
           );
         }
-        if ("multipart/form-data" in content) {
+        if ("application/json" in content) {
+          assertDocumented(method, path, await server.api(m, url(path), { token, body: "{" }));
           assertDocumented(
             method,
             path,
             await server.api(m, url(path), {
               token,
-              body: "x",
-              headers: { "content-type": "text/plain" },
+              body: JSON.stringify({ x: "a".repeat(2000) }),
             }),
           );
+        }
+        if ("multipart/form-data" in content) {
           const unknown = formOf(UNKNOWN_FIELD_PROBE);
           assertDocumented(method, path, await server.api(m, url(path), { token, body: unknown }));
         }
