@@ -70,7 +70,7 @@ Deno.test({
           "every attempt got its own count: the 31st is refused whichever instance gets it",
         );
         assert.equal(new Set(windows.map((w) => w.resetAt)).size, 1);
-        assert.equal((await stores[1].get("login-ip:203.0.113.9", now))?.count, 60);
+        assert.equal((await stores[1].get(["login-ip:203.0.113.9"], now))[0]?.count, 60);
         // A new window starts once the old one has ended, on either instance.
         const later = await stores[0].increment("login-ip:203.0.113.9", 60_000, now + 60_000);
         assert.deepEqual(later, { count: 1, resetAt: now + 120_000 });

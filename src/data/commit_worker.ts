@@ -9,10 +9,8 @@ export interface CommitRequest {
   statements: { sql: string; parameters: readonly unknown[] }[];
 }
 
-/** What each statement gave (Kysely's `QueryResult`), or why the batch was rolled back. */
-export type CommitResponse =
-  | { ok: true; results: { rows: unknown[]; numAffectedRows?: bigint; insertId?: bigint }[] }
-  | { ok: false; message: string };
+/** That the batch committed, or why it was rolled back. */
+export type CommitResponse = { ok: true } | { ok: false; message: string };
 
 let connection: Db | undefined;
 
@@ -25,14 +23,12 @@ let connection: Db | undefined;
 async function commit(request: CommitRequest): Promise<CommitResponse> {
   const db = connection ??= openDatabase(request.file); // a CommitThread's Worker serves one file
   try {
-    const results = await db.transaction().execute(async (trx) => {
-      const results = [];
+    await db.transaction().execute(async (trx) => {
       for (const { sql, parameters } of request.statements) {
-        results.push(await trx.executeQuery(CompiledQuery.raw(sql, [...parameters])));
+        await trx.executeQuery(CompiledQuery.raw(sql, [...parameters]));
       }
-      return results;
     });
-    return { ok: true, results };
+    return { ok: true };
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }

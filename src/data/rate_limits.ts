@@ -53,12 +53,16 @@ export class DatabaseRateLimitStore {
     return { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
   }
 
-  /** The window of `key` if one is still running at `now`. */
-  async get(key: string, now: number): Promise<RateLimitWindow | undefined> {
-    const row = await this.#db.selectFrom("rate_limits").select(["count", "reset_at"])
-      .where("key", "=", storedKey(key)).where("reset_at", ">", new Date(now).toISOString())
-      .executeTakeFirst();
-    return row && { count: Number(row.count), resetAt: Date.parse(row.reset_at) };
+  /** The window of each key that is still running at `now` (undefined for the others), in order. */
+  async get(keys: readonly string[], now: number): Promise<(RateLimitWindow | undefined)[]> {
+    const stored = keys.map(storedKey);
+    const rows = await this.#db.selectFrom("rate_limits").select(["key", "count", "reset_at"])
+      .where("key", "in", stored).where("reset_at", ">", new Date(now).toISOString())
+      .execute();
+    const windows = new Map(
+      rows.map((row) => [row.key, { count: Number(row.count), resetAt: Date.parse(row.reset_at) }]),
+    );
+    return stored.map((key) => windows.get(key));
   }
 
   /** Forgets `key`. */

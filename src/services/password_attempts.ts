@@ -1,6 +1,5 @@
 import type { Deps } from "../deps.ts";
 import type { RequestMeta } from "./audit.ts";
-import { DomainError } from "./errors.ts";
 
 /**
  * The guessing rule, shared by sign-in and by every password check behind a bearer token (email
@@ -28,9 +27,8 @@ function keys(account: string, meta: RequestMeta) {
 
 /**
  * Refuses a password check that the guessing rule no longer allows; counts nothing. When both
- * counts are full, `Retry-After` is the later of the two, so a client that waits as told is not
- * refused again at once. Returns this address's failures on the account in the running window,
- * for `recordPasswordSuccess`.
+ * counts are full, `Retry-After` is the later of the two. Returns this address's failures on the
+ * account in the running window, for `recordPasswordSuccess`.
  * @throws {DomainError} `RATE_LIMITED` with `Retry-After`
  */
 export async function assertPasswordAttemptAllowed(
@@ -41,19 +39,11 @@ export async function assertPasswordAttemptAllowed(
 ): Promise<number> {
   const { loginPerAccountIp, loginPerAccount } = deps.config.rateLimits;
   const key = keys(account, meta);
-  const [pair, total] = await Promise.all([
-    deps.rateLimiter.check(key.pair, loginPerAccountIp, now).catch(refusal),
-    deps.rateLimiter.check(key.account, loginPerAccount, now).catch(refusal),
-  ]);
-  const latest = [pair, total].filter((e) => e instanceof DomainError)
-    .sort((a, b) => (b.retryAfterSeconds ?? 0) - (a.retryAfterSeconds ?? 0))[0];
-  if (latest !== undefined) throw latest;
-  return pair as number;
-}
-
-function refusal(error: unknown): DomainError {
-  if (error instanceof DomainError) return error;
-  throw error;
+  const [fromAddress] = await deps.rateLimiter.check([
+    { key: key.pair, rule: loginPerAccountIp },
+    { key: key.account, rule: loginPerAccount },
+  ], now);
+  return fromAddress;
 }
 
 /** Counts one wrong password against the account, from this address and in total. */

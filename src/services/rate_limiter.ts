@@ -18,8 +18,8 @@ export interface RateLimitStore {
    * ended at or before `now`; returns the window after the increment.
    */
   increment(key: string, windowMs: number, now: number): Promise<RateLimitWindow>;
-  /** The window of `key` if one is still running at `now`. */
-  get(key: string, now: number): Promise<RateLimitWindow | undefined>;
+  /** The window of each key that is still running at `now` (undefined for the others), in order. */
+  get(keys: readonly string[], now: number): Promise<(RateLimitWindow | undefined)[]>;
   /** Forgets `key`. */
   delete(key: string): Promise<void>;
 }
@@ -44,9 +44,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve({ ...window });
   }
 
-  get(key: string, now: number): Promise<RateLimitWindow | undefined> {
-    const window = this.#windows.get(key);
-    return Promise.resolve(window && window.resetAt > now ? { ...window } : undefined);
+  get(keys: readonly string[], now: number): Promise<(RateLimitWindow | undefined)[]> {
+    return Promise.resolve(keys.map((key) => {
+      const window = this.#windows.get(key);
+      return window && window.resetAt > now ? { ...window } : undefined;
+    }));
   }
 
   delete(key: string): Promise<void> {
@@ -87,16 +89,26 @@ export class RateLimiter {
   }
 
   /**
-   * Refuses when `key` has already reached its limit, without counting anything; pair with `record`
-   * to limit only some outcomes (failed sign-ins, for example). Returns what `key` has counted in
-   * its running window (0 without one).
+   * Refuses when any of `limits` has already reached its limit, without counting anything; pair
+   * with `record` to limit only some outcomes (failed sign-ins, for example). When several are
+   * full, `Retry-After` is the latest of their resets, so a client that waits as told is not
+   * refused again at once. Returns what each key has counted in its running window (0 without
+   * one), in order. One store read for all of them.
    * @throws {DomainError} `RATE_LIMITED`
    */
-  async check(key: string, rule: RateLimitRule, now: Date): Promise<number> {
+  async check(
+    limits: readonly { key: string; rule: RateLimitRule }[],
+    now: Date,
+  ): Promise<number[]> {
     const at = now.getTime();
-    const window = await this.store.get(key, at);
-    if (window !== undefined && window.count >= rule.limit) throw rateLimited(window, at);
-    return window?.count ?? 0;
+    const windows = await this.store.get(limits.map((limit) => limit.key), at);
+    const full = windows.filter((window, i): window is RateLimitWindow =>
+      window !== undefined && window.count >= limits[i].rule.limit
+    );
+    if (full.length > 0) {
+      throw rateLimited(full.reduce((a, b) => (b.resetAt > a.resetAt ? b : a)), at);
+    }
+    return windows.map((window) => window?.count ?? 0);
   }
 
   /** Counts one event against `key` without refusing. */

@@ -145,9 +145,9 @@ Deno.test("rate limits go through the RateLimitStore given in the dependencies",
       calls.push(`increment ${key}`);
       return memory.increment(key, windowMs, now);
     },
-    get: (key, now) => {
-      calls.push(`get ${key}`);
-      return memory.get(key, now);
+    get: (keys, now) => {
+      calls.push(`get ${keys.join(" and ")}`);
+      return memory.get(keys, now);
     },
     delete: (key) => {
       calls.push(`delete ${key}`);
@@ -165,8 +165,7 @@ Deno.test("rate limits go through the RateLimitStore given in the dependencies",
     const account = `pw-fail:user:${user.id}`;
     assert.deepEqual(calls, [
       "increment login-ip:127.0.0.1",
-      `get ${account}|127.0.0.1`,
-      `get ${account}`,
+      `get ${account}|127.0.0.1 and ${account}`,
       `increment ${account}|127.0.0.1`,
       `increment ${account}`,
     ]);
