@@ -103,7 +103,9 @@ function listen(config: Config, handler: Handler): Deno.HttpServer {
   } catch (error) {
     const where = `port ${config.port} on ${config.host}`;
     if (error instanceof Deno.errors.AddrInUse) {
-      throw new StartupError(`Cannot listen: ${where} is already in use (PORT, HOST)`);
+      throw new StartupError(`Cannot listen: ${where} is already in use (PORT, HOST)`, {
+        cause: error,
+      });
     }
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new StartupError(`Cannot listen: not allowed to bind ${where} (PORT, HOST)`);

@@ -36,11 +36,15 @@ export async function startOidcWorld(): Promise<OidcWorld> {
       OAUTH_REDIRECT_URIS: `${APP_REDIRECT},http://127.0.0.1/native`,
     });
   };
-  // The port is free when chosen; a parallel test may take it before the server binds.
-  const server = await start().catch((error) => {
-    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    return start();
-  });
+  // The port is free when chosen; a parallel test may take it before the server binds, which the
+  // server reports as a StartupError caused by AddrInUse. Another free port is chosen then.
+  let server: TestServer | undefined;
+  for (let attempt = 1; server === undefined; attempt++) {
+    server = await start().catch((error) => {
+      if (attempt === 5 || !(error?.cause instanceof Deno.errors.AddrInUse)) throw error;
+      return undefined;
+    });
+  }
   const issuer = new URL(server.url);
   const as = await oauth.processDiscoveryResponse(
     issuer,
