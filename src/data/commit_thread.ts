@@ -61,7 +61,7 @@ export function commitThreadFor(db: Db): CommitThread {
   if (isPostgres(db)) {
     return {
       commit: async (writes) => {
-        await oneStatement(writes).execute(db);
+        if (writes.length > 0) await oneStatement(writes).execute(db);
       },
       close: () => {},
     };

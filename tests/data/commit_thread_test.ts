@@ -94,6 +94,8 @@ Deno.test("a batch commits all of its writes or none, on either database", async
       assert.deepEqual(await events(), ["a"]);
       await commits.commit([event(db, "e")]);
       assert.deepEqual(await events(), ["a", "e"], "the committer is usable after a failure");
+      await commits.commit([]);
+      assert.deepEqual(await events(), ["a", "e"], "an empty batch is no error and writes nothing");
     });
   } finally {
     commits.close();
