@@ -445,7 +445,6 @@ function ms(value: number): string {
   return `${value.toFixed(value >= 100 ? 0 : 2)} ms`;
 }
 
-/** Non-2xx/3xx responses out of all, plus socket errors when there were any. */
 /** Windows of one wrk load as one: requests and errors summed, the worst window's p99. */
 function pooledWindows(windows: WrkResult[], seconds: number): WrkResult {
   const sum = (field: "requests" | "non2xx" | "socketErrors") =>
@@ -459,6 +458,7 @@ function pooledWindows(windows: WrkResult[], seconds: number): WrkResult {
   };
 }
 
+/** Non-2xx/3xx responses out of all, plus socket errors when there were any. */
 function errors(result: WrkResult): string {
   const sockets = result.socketErrors === 0 ? "" : ` +${result.socketErrors} socket`;
   return `${result.non2xx} of ${result.requests}${sockets}`;
