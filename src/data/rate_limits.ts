@@ -55,6 +55,7 @@ export class DatabaseRateLimitStore {
 
   /** The window of each key that is still running at `now` (undefined for the others), in order. */
   async get(keys: readonly string[], now: number): Promise<(RateLimitWindow | undefined)[]> {
+    if (keys.length === 0) return [];
     const stored = keys.map(storedKey);
     const rows = await this.#db.selectFrom("rate_limits").select(["key", "count", "reset_at"])
       .where("key", "in", stored).where("reset_at", ">", new Date(now).toISOString())

@@ -10,6 +10,7 @@ Deno.test("DatabaseRateLimitStore counts each attempt atomically, in fixed windo
     const store = new DatabaseRateLimitStore(db);
     const t0 = Date.parse("2026-11-23T10:00:00.000Z");
     assert.deepEqual(await store.get(["k"], t0), [undefined]);
+    assert.deepEqual(await store.get([], t0), [], "no keys: no statement, no windows");
     // 40 attempts at once: each gets its own count, all in one window.
     const windows = await Promise.all(
       Array.from({ length: 40 }, () => store.increment("k", 60_000, t0)),
