@@ -37,6 +37,7 @@ export function commitThread(file: string): CommitThread {
     url: new URL("./commit_worker.ts", import.meta.url),
     size: 1,
     crashError: () => new Error("commit worker crashed"),
+    sharedMemory: true,
   });
   return {
     async commit(writes) {

@@ -323,6 +323,21 @@ export function openDatabase(
   path: string,
   options: { synchronous?: "FULL" | "NORMAL" } = {},
 ): Db {
+  const sqlite = openSqliteConnection(path, options);
+  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
+  attachLiveSessionCache(db, sqlite);
+  if (path !== ":memory:") files.set(db, path);
+  return db;
+}
+
+/**
+ * The `node:sqlite` connection under `openDatabase`, with the same pragmas, for a Worker that runs
+ * statements compiled elsewhere (the `CommitThread`'s) without a Kysely handle of its own.
+ */
+export function openSqliteConnection(
+  path: string,
+  options: { synchronous?: "FULL" | "NORMAL" } = {},
+): DatabaseSync {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new DatabaseSync(path);
   sqlite.exec(`
@@ -332,10 +347,7 @@ export function openDatabase(
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
   `);
-  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
-  attachLiveSessionCache(db, sqlite);
-  if (path !== ":memory:") files.set(db, path);
-  return db;
+  return sqlite;
 }
 
 /** The file a handle from `openDatabase` is on; `undefined` for `:memory:` and other handles. */

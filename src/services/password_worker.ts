@@ -1,7 +1,7 @@
 /// <reference lib="deno.worker" />
 import { hashSync, verifySync } from "@node-rs/argon2";
 import { lowerThreadPriority } from "../thread_priority.ts";
-import type { WorkerMessage } from "../worker_pool.ts";
+import { serveRequests } from "../worker_channel.ts";
 
 /** A request to the password worker and its answer. */
 export type PasswordRequest =
@@ -34,9 +34,4 @@ function computePassword(request: PasswordRequest): PasswordResponse {
 }
 
 lowerThreadPriority();
-self.onmessage = (event: MessageEvent<{ id: number; request: PasswordRequest }>) => {
-  const { id, request } = event.data;
-  const message: WorkerMessage<PasswordResponse> = { id, response: computePassword(request) };
-  self.postMessage(message);
-};
-self.postMessage({ ready: true } satisfies WorkerMessage<PasswordResponse>);
+serveRequests(computePassword);

@@ -52,6 +52,7 @@ export function argon2idHasher(concurrency = navigator.hardwareConcurrency ?? 2)
     url: new URL("./password_worker.ts", import.meta.url),
     size: concurrency,
     crashError: () => new Error("password worker crashed"),
+    sharedMemory: true,
   });
   let decoy: Promise<string> | undefined;
   const hash = async (password: string) => {
