@@ -17,6 +17,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. */
   databasePoolSize: number;
+  /** On PostgreSQL, whether statements outside transactions run as named prepared statements. */
+  databasePreparedStatements: boolean;
   uploadDir: string;
   publicUrl: string;
   /** `undefined` means: generate one into `$DATA_DIR/jwt_secret` on first start. */
@@ -135,6 +137,8 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(["true", "false"]).default("true")
+    .transform((v) => v === "true"),
   UPLOAD_DIR: z.string().min(1).optional(),
   PUBLIC_URL: z.url().optional(),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -223,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePath: e.DATABASE_PATH ?? join(e.DATA_DIR, "vestibule.sqlite"),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     uploadDir: e.UPLOAD_DIR ?? join(e.DATA_DIR, "uploads"),
     publicUrl,
     jwtSecret: e.JWT_SECRET,

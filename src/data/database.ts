@@ -363,13 +363,22 @@ export function databaseFileOf(db: Db): string | undefined {
  * SQLite, `synchronous=NORMAL` (see `openDatabase`); on PostgreSQL, a pool of two.
  */
 export function openConfiguredDatabase(
-  config: { databasePath: string; databaseUrl: string | undefined; databasePoolSize: number },
+  config: {
+    databasePath: string;
+    databaseUrl: string | undefined;
+    databasePoolSize: number;
+    databasePreparedStatements?: boolean;
+  },
   options: { forBatchWork?: boolean } = {},
 ): Db {
   if (config.databaseUrl !== undefined) {
+    const preparedStatements = config.databasePreparedStatements ?? true;
     return options.forBatchWork
-      ? openPostgres(config.databaseUrl, 2)
-      : openPostgres(config.databaseUrl, config.databasePoolSize, { liveSessions: true });
+      ? openPostgres(config.databaseUrl, 2, { preparedStatements })
+      : openPostgres(config.databaseUrl, config.databasePoolSize, {
+        liveSessions: true,
+        preparedStatements,
+      });
   }
   return openDatabase(config.databasePath, options.forBatchWork ? { synchronous: "NORMAL" } : {});
 }
