@@ -5,8 +5,8 @@
  * A request and its answer pass as JSON through a `SharedArrayBuffer`, and `Atomics` wake each
  * side: the Worker blocks in `Atomics.wait`, the event loop awaits `Atomics.waitAsync`. A round
  * trip costs a third of the CPU of two `postMessage`s (measured here: 32–55 µs against 105–190
- * µs, both threads together), which counts on the sign-in path: each sign-in makes two, one to a
- * password Worker and one to the commit Worker.
+ * µs, both threads together), which counts on the sign-in path: each sign-in makes one to a
+ * password Worker and, on SQLite, one to the commit Worker.
  *
  * What JSON would not carry exactly (a `bigint`, a typed array, a `Date`, `undefined`, `NaN`, a
  * non-plain object), and a payload larger than the buffer, goes as an ordinary message instead,
