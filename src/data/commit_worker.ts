@@ -2,6 +2,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { serveRequests } from "../worker_channel.ts";
 import { openSqliteConnection } from "./database.ts";
+import { preparedBySql } from "./sqlite_dialect.ts";
 
 /** A batch for the commit worker: statements to run, in order, in one transaction. */
 export interface CommitRequest {
@@ -12,19 +13,8 @@ export interface CommitRequest {
 /** That the batch committed, or why it was rolled back. */
 export type CommitResponse = { ok: true } | { ok: false; message: string };
 
-let connection: DatabaseSync | undefined;
-/** Prepared statements by SQL text: a sign-in's batch is the same three statements each time. */
-const prepared = new Map<string, StatementSync>();
-const MAX_PREPARED = 64;
-
-function statement(db: DatabaseSync, sql: string): StatementSync {
-  let found = prepared.get(sql);
-  if (found === undefined) {
-    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
-    prepared.set(sql, found = db.prepare(sql));
-  }
-  return found;
-}
+/** This Worker's connection and its statements: a sign-in's batch is the same three each time. */
+let connection: { db: DatabaseSync; statement(sql: string): StatementSync } | undefined;
 
 /**
  * Runs one batch in a transaction on this Worker's own connection, opened like the server's
@@ -35,12 +25,12 @@ function statement(db: DatabaseSync, sql: string): StatementSync {
  */
 function commit(request: CommitRequest): CommitResponse {
   try {
-    // A CommitThread's Worker serves one file.
-    const db = connection ??= openSqliteConnection(request.file);
+    connection ??= connect(request.file); // a CommitThread's Worker serves one file
+    const { db, statement } = connection;
     db.exec("begin immediate");
     try {
       for (const { sql, parameters } of request.statements) {
-        statement(db, sql).run(...parameters as SQLInputValue[]);
+        statement(sql).run(...parameters as SQLInputValue[]);
       }
       db.exec("commit");
     } catch (error) {
@@ -51,6 +41,11 @@ function commit(request: CommitRequest): CommitResponse {
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }
+}
+
+function connect(file: string) {
+  const db = openSqliteConnection(file);
+  return { db, statement: preparedBySql(64, (sql) => db.prepare(sql)).get };
 }
 
 serveRequests(commit);

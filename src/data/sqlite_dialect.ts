@@ -77,21 +77,36 @@ class NodeSqliteDriver extends SqliteDriver {
 }
 
 function adaptDatabase(db: DatabaseSync, cacheSize: number): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+  const cache = preparedBySql(cacheSize, (sql) => adaptStatement(db.prepare(sql)));
   return {
     close: () => {
       cache.clear();
       db.close();
     },
-    prepare(sql: string): SqliteStatement {
+    prepare: cache.get,
+  };
+}
+
+/**
+ * Prepared statements cached by SQL text, at most `size` of them (the oldest prepared is dropped
+ * first): repeated queries become a lookup instead of a compile.
+ */
+export function preparedBySql<Statement>(
+  size: number,
+  prepare: (sql: string) => Statement,
+): { get(sql: string): Statement; clear(): void } {
+  const cache = new Map<string, Statement>();
+  return {
+    get: (sql) => {
       let statement = cache.get(sql);
       if (statement === undefined) {
-        statement = adaptStatement(db.prepare(sql));
-        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+        statement = prepare(sql);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
         cache.set(sql, statement);
       }
       return statement;
     },
+    clear: () => cache.clear(),
   };
 }
 
